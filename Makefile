@@ -1,0 +1,22 @@
+# The README's two commands: `make demo` and `make test`.
+GO ?= go
+
+.PHONY: demo test vet bench aoibench
+
+demo:
+	$(GO) run ./examples/monsters
+
+# test vets the tree and runs every test under the race detector.
+test: vet
+	$(GO) test -race -timeout 40m ./...
+
+vet:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+aoibench:
+	$(GO) run ./bench/cmd/aoibench
