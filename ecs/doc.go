@@ -1,0 +1,88 @@
+// Package ecs is ecsworld's world model over donburi: stable entity IDs,
+// named components, entity types with typed methods and hooks, spaces,
+// and nested attributes with dirty tracking. It knows nothing of the
+// network; the systems package drives it tick by tick.
+//
+// # Schema
+//
+// A game declares its schema once, at start-up:
+//
+//	var Health = ecs.NewComponent[HealthData]("health")
+//
+//	var Player = ecs.NewEntityType("player").
+//		With(Health).
+//		Attr("name", ecs.AttrAllClients|ecs.AttrPersistent).
+//		AOI(50).
+//		Method(ecs.Method1("Say", ecs.OwnClient, func(e *ecs.Entity, c ecs.Caller, text string) error {
+//			return nil
+//		})).
+//		OnCreated(func(e *ecs.Entity) {})
+//
+//	reg := ecs.NewRegistry()
+//	err := reg.RegisterType(Player)
+//	w := ecs.NewWorld(reg, ecs.WorldOptions{IDs: ecs.NewIDGen(gameID, nil)})
+//
+// NewWorld freezes the registry; RegisterType seals the type. Components
+// and entity types are descriptors held by the game and its Registry:
+// there is no package-level registry.
+//
+// # Concurrency
+//
+// A World and everything reached from it (entities, attributes, queries
+// run over it) belong to one goroutine, the game's tick goroutine. Only
+// IDGen (atomic), immutable declarations (a registered EntityType, a
+// Method, a frozen Registry) and EncodeArgs are safe to use from other
+// goroutines.
+//
+// # Identity
+//
+// EntityID is the only identity that leaves the process: 16 bits of game
+// id and 48 bits of an IDGen sequence that starts from the wall clock, so
+// IDs stay unique across restarts (see IDGen for the exact limit).
+// donburi's entity handles are reused and never leave this package's
+// Entity.
+//
+// # Methods
+//
+// Methods are declared one by one with Method0..Method4, each with a
+// Permission; there is no reflection over exported methods. Arguments
+// travel as one CBOR array (EncodeArgs) and are decoded with bounded
+// limits by Method.Invoke, which also recovers panics of the method body.
+// Permission checks are separate (Method.Allowed) so the RPC stage can
+// count denials apart from failures; World.Call does lookup, check and
+// invoke in one step.
+//
+// # Per-tick lists and the systems
+//
+// The world keeps four lists of what changed during a tick (Moved,
+// SpaceChanges, Destroyed, AttrDirty; see World). The AOI system learns of
+// joins, leaves and moves from them instead of polling, keeps its grid in
+// the space's SpaceData slot and its per-entity handle in AOIHandle, and
+// runs the AOI hooks through EntityType.Hooks. The sync system reads
+// Moved and AttrDirty with each entity's AttrChanges. The scheduler resets
+// the lists at the end of the tick (World.ResetTick).
+//
+// Hooks run synchronously where the change happens (Create, Destroy,
+// EnterSpace, LeaveSpace, SetClient). A panic in a hook is recovered and
+// reported to WorldOptions.OnError; it never unwinds into engine code.
+//
+// # Deviations from the first API sketch, and additions
+//
+//   - World.Entity returns (*Entity, bool).
+//   - The zero Caller (CallerNone) may call nothing; server calls use
+//     ServerCaller() (Kind CallerServer), so a caller left unfilled is
+//     never trusted as the server.
+//   - Method.Invoke forbids CBOR tags in arguments; EncodeArgs therefore
+//     encodes time.Time as an RFC 3339 string.
+//   - Setting an attached attribute container elsewhere is an error
+//     (ErrAttrAttached); use Clone.
+//   - SetAOIRadius marks the entity moved, so AOI re-evaluates it.
+//   - Query.Each collects its matches before calling fn, which makes
+//     creating, destroying and changing components inside it safe.
+//   - EachMember's fn returns bool (false stops), like World.Each.
+//   - DecodeEntityID and DecodeClientID also return the rest of the input.
+//   - CreateOptions has Client (bind at creation) and Restore (rebuild
+//     without hooks, for snapshots and migration).
+//   - EntityType.Hooks returns *Hooks whose methods run a hook nil-safely
+//     with panic recovery, e.g. t.Hooks().OnEnterAOI(e, other).
+package ecs

@@ -1,0 +1,223 @@
+package ecs
+
+import (
+	"github.com/yohamta/donburi"
+)
+
+// Entity is the engine's state of one entity: one heap object per entity,
+// referenced from a hidden donburi component so queries yield it. It holds
+// the hot state systems need without donburi lookups (position, movement,
+// AOI slot, space membership, client binding) next to the donburi entry
+// that holds the user's components.
+//
+// An *Entity stays a valid Go value after Destroy (Destroyed reports true,
+// setters do nothing, component access returns nil), so systems holding
+// one across a tick never crash; they drop it when they see it in
+// World.Destroyed. Like the world, it belongs to the tick goroutine.
+type Entity struct {
+	// Hot state first: movement and AOI read these every tick.
+	pos       Vec3
+	yaw       float32
+	vel       Vec3
+	dest      Vec3
+	speed     float32
+	aoiRadius float32
+	aoiHandle int32
+	hasDest   bool
+	moved     bool
+	attrDirty bool
+
+	destroyed  bool
+	destroying bool
+
+	space     *Entity
+	memberIdx int32     // index in space.members
+	members   []*Entity // for spaces: dense, unordered
+	spaceData any
+	spaceSlot int // index in World.spaces, -1 for non-spaces
+
+	mask   compMask // components e has (see compMask)
+	id     EntityID
+	typ    *EntityType
+	w      *World
+	entry  *donburi.Entry // nil once destroyed
+	client ClientBinding
+	attrs  *MapAttr
+}
+
+// ID returns the entity's stable ID.
+func (e *Entity) ID() EntityID { return e.id }
+
+// Type returns the entity's type.
+func (e *Entity) Type() *EntityType { return e.typ }
+
+// World returns the world the entity belongs (or belonged) to.
+func (e *Entity) World() *World { return e.w }
+
+// Destroyed reports whether the entity was destroyed.
+func (e *Entity) Destroyed() bool { return e.destroyed }
+
+// IsSpace reports whether the entity is a space.
+func (e *Entity) IsSpace() bool { return e.typ.space }
+
+// Destroy is w.Destroy(e).
+func (e *Entity) Destroy() { e.w.Destroy(e) }
+
+// String returns "type:id", for logs.
+func (e *Entity) String() string {
+	if e == nil {
+		return "<nil entity>"
+	}
+	return e.typ.name + ":" + e.id.String()
+}
+
+// Donburi returns the entity's donburi entry (nil once destroyed), for
+// code that works with donburi directly. The donburi entity handle is
+// reused after destroy: never store or send it; use ID.
+func (e *Entity) Donburi() *donburi.Entry { return e.entry }
+
+// Pos returns the position.
+func (e *Entity) Pos() Vec3 { return e.pos }
+
+// Yaw returns the heading in radians.
+func (e *Entity) Yaw() float32 { return e.yaw }
+
+// SetPos sets the position; if it changed, the entity goes on the world's
+// Moved list (once per tick). Ignored on a destroyed entity.
+func (e *Entity) SetPos(p Vec3) {
+	if e.destroyed || p == e.pos {
+		return
+	}
+	e.pos = p
+	e.markMoved()
+}
+
+// SetYaw sets the heading; a change puts the entity on the Moved list.
+func (e *Entity) SetYaw(yaw float32) {
+	if e.destroyed || yaw == e.yaw {
+		return
+	}
+	e.yaw = yaw
+	e.markMoved()
+}
+
+// SetPosYaw sets both, marking the entity moved at most once.
+func (e *Entity) SetPosYaw(p Vec3, yaw float32) {
+	if e.destroyed || (p == e.pos && yaw == e.yaw) {
+		return
+	}
+	e.pos, e.yaw = p, yaw
+	e.markMoved()
+}
+
+func (e *Entity) markMoved() {
+	if !e.moved {
+		e.moved = true
+		e.w.moved = append(e.w.moved, e)
+	}
+}
+
+// Moved reports whether the entity is on this tick's Moved list.
+func (e *Entity) Moved() bool { return e.moved }
+
+// Velocity returns the velocity the movement system applies each tick
+// (units per second).
+func (e *Entity) Velocity() Vec3 { return e.vel }
+
+// SetVelocity sets the velocity (it is not a position change by itself).
+func (e *Entity) SetVelocity(v Vec3) {
+	if !e.destroyed {
+		e.vel = v
+	}
+}
+
+// Destination returns where the entity is walking to, if anywhere.
+func (e *Entity) Destination() (Vec3, bool) { return e.dest, e.hasDest }
+
+// MoveSpeed returns the speed given with SetDestination (units per second).
+func (e *Entity) MoveSpeed() float32 { return e.speed }
+
+// SetDestination makes the movement system walk the entity to `to` at
+// speed units per second. A speed <= 0 clears the destination.
+func (e *Entity) SetDestination(to Vec3, speed float32) {
+	if e.destroyed {
+		return
+	}
+	if !(speed > 0) {
+		e.ClearDestination()
+		return
+	}
+	e.dest, e.speed, e.hasDest = to, speed, true
+}
+
+// ClearDestination stops walking to a destination.
+func (e *Entity) ClearDestination() { e.dest, e.speed, e.hasDest = Vec3{}, 0, false }
+
+// AOIRadius returns the entity's AOI radius (its type's, unless changed).
+func (e *Entity) AOIRadius() float32 { return e.aoiRadius }
+
+// SetAOIRadius changes the AOI radius (negative counts as 0, out of AOI).
+// A change puts the entity on the Moved list so the AOI system
+// re-evaluates its neighbours.
+func (e *Entity) SetAOIRadius(r float32) {
+	if !(r > 0) {
+		r = 0
+	}
+	if e.destroyed || r == e.aoiRadius {
+		return
+	}
+	e.aoiRadius = r
+	e.markMoved()
+}
+
+// AOIHandle returns the AOI system's handle for the entity, -1 for none.
+// The AOI system owns this slot; nothing else writes it.
+func (e *Entity) AOIHandle() int32 { return e.aoiHandle }
+
+// SetAOIHandle stores the AOI system's handle (-1 for none).
+func (e *Entity) SetAOIHandle(h int32) { e.aoiHandle = h }
+
+// Client returns the client the entity is bound to (zero if none).
+func (e *Entity) Client() ClientBinding { return e.client }
+
+// SetClient binds the entity to client b (the zero value unbinds). Going
+// from unbound to bound runs OnClientConnected; from bound to unbound,
+// OnClientDisconnected; from one client to another, OnClientDisconnected
+// then OnClientConnected. During OnClientDisconnected the entity is
+// already unbound (Client is zero); during OnClientConnected it is bound
+// to b. If the disconnect hook binds or destroys the entity, b is not
+// applied. Ignored on a destroyed entity.
+func (e *Entity) SetClient(b ClientBinding) {
+	if !b.Bound() {
+		b = ClientBinding{}
+	}
+	if e.destroyed || b == e.client {
+		return
+	}
+	h := &e.typ.hooks
+	if e.client.Bound() {
+		e.client = ClientBinding{}
+		h.OnClientDisconnected(e)
+		if e.destroyed || e.client.Bound() {
+			return
+		}
+	}
+	if b.Bound() {
+		e.client = b
+		h.OnClientConnected(e)
+	}
+}
+
+// Attrs returns the entity's root attribute map. Changes made anywhere
+// in it are recorded (AttrChanges) and put the entity on the world's
+// AttrDirty list.
+func (e *Entity) Attrs() *MapAttr { return e.attrs }
+
+// AttrChanges returns the attribute changes since the last reset,
+// coalesced (see AttrChange). The slice is owned by the entity and valid
+// until the next reset.
+func (e *Entity) AttrChanges() []AttrChange { return e.attrs.tracker.changes }
+
+// ResetAttrChanges forgets the recorded attribute changes. (World.
+// ResetAttrDirty does this for every dirty entity.)
+func (e *Entity) ResetAttrChanges() { e.attrs.tracker.reset() }

@@ -1,0 +1,432 @@
+package ecs
+
+import (
+	"cmp"
+	"fmt"
+	"reflect"
+	"slices"
+
+	"github.com/yohamta/donburi"
+)
+
+// WorldOptions configures a World.
+type WorldOptions struct {
+	// IDs makes the IDs of created entities. Without it, Create needs an
+	// explicit CreateOptions.ID (and fails with ErrNoIDGen otherwise).
+	IDs *IDGen
+	// OnError receives errors that have no caller to return to: panics of
+	// hooks (*PanicError wrapping ErrHookPanic). Nil drops them.
+	OnError func(error)
+}
+
+// World is a game's entities over a donburi world, with the per-tick change
+// lists the engine's systems consume.
+//
+// A World is not safe for concurrent use: one goroutine (the game's tick
+// goroutine) owns it and everything reached from it, entities, attributes
+// and queries included. Network goroutines decode and enqueue; they never
+// touch the world.
+//
+// Per-tick lists. The world records, in order, what changed during a tick
+// so that systems react without polling or scanning every entity:
+//
+//   - Moved: entities whose position, yaw or AOI radius changed (each once).
+//   - SpaceChanges: space memberships that changed (every change, in order).
+//   - Destroyed: entities destroyed (each once).
+//   - AttrDirty: entities whose attributes changed (each once).
+//
+// The AOI system reads SpaceChanges first (removing entities from the grid
+// of From and adding them to the grid of To), then Destroyed (an entity
+// destroyed in a space has already produced a SpaceChange with To == nil),
+// then Moved. The sync system reads Moved and AttrDirty. The scheduler
+// resets all four lists once, at the end of the tick, after every system
+// has seen them (ResetMoved, ResetSpaceChanges, ResetDestroyed,
+// ResetAttrDirty; or ResetTick for all). The slices returned are owned by
+// the world and valid until the matching reset; do not modify them. In
+// steady state no list allocates.
+type World struct {
+	reg     *Registry
+	dw      donburi.World
+	ids     *IDGen
+	onError func(error)
+
+	byID    map[EntityID]*Entity
+	byIndex []*Entity // by donburi entity index (dense; donburi reuses indices)
+	spaces  []*Entity // dense; Entity.spaceSlot is the index
+	queries map[*Query]*queryCache
+
+	moved        []*Entity
+	spaceChanges []SpaceChange
+	destroyed    []*Entity
+	attrDirty    []*Entity
+
+	scratch []*[]*Entity // Query.Each and Each buffers, one per nesting depth
+	depth   int
+}
+
+// SpaceChange records that Entity left From and/or joined To (either may
+// be nil: nil→space is a join, space→nil a leave, space→space a switch).
+// From and To may be destroyed by the time a system reads the change.
+type SpaceChange struct {
+	Entity   *Entity
+	From, To *Entity
+}
+
+// NewWorld creates an empty world over reg and freezes reg. Like donburi's
+// NewWorld, which numbers worlds from an unsynchronised counter, it must
+// not run concurrently with another NewWorld.
+func NewWorld(reg *Registry, opts WorldOptions) *World {
+	if reg == nil {
+		reg = NewRegistry()
+	}
+	reg.frozen = true
+	return &World{
+		reg:     reg,
+		dw:      donburi.NewWorld(),
+		ids:     opts.IDs,
+		onError: opts.OnError,
+		byID:    make(map[EntityID]*Entity),
+		queries: make(map[*Query]*queryCache),
+	}
+}
+
+// Registry returns the (frozen) registry the world was made from.
+func (w *World) Registry() *Registry { return w.reg }
+
+// IDs returns the world's IDGen (nil if it has none).
+func (w *World) IDs() *IDGen { return w.ids }
+
+// Donburi returns the underlying donburi world, for systems written
+// against donburi directly. Do not create or remove entities through it:
+// only World.Create and World.Destroy keep the world's maps right.
+func (w *World) Donburi() donburi.World { return w.dw }
+
+func (w *World) report(err error) {
+	if w != nil && w.onError != nil {
+		w.onError(err)
+	}
+}
+
+// CreateOptions are the initial state of an entity made by World.Create.
+type CreateOptions struct {
+	// ID is the entity's ID; 0 takes the next ID from the world's IDGen.
+	// Restores and migrations pass the entity's existing ID.
+	ID EntityID
+	// Pos and Yaw are the initial position and heading.
+	Pos Vec3
+	Yaw float32
+	// Attrs are the initial attributes (values as MapAttr.Set takes). They
+	// are not recorded as attribute changes.
+	Attrs map[string]any
+	// Space, if set, is entered (at Pos) after OnCreated has run.
+	Space *Entity
+	// Components are initial component values (T or *T) overriding the
+	// zero values, matched by Go type to the type's components.
+	Components []any
+	// Client, if bound, binds the entity to a client once it is created
+	// (and in its space), running OnClientConnected.
+	Client ClientBinding
+	// Restore rebuilds an entity that existed before (a snapshot restore,
+	// a migration): no hook runs (OnCreated, the space hooks,
+	// OnClientConnected); the space join is still recorded in
+	// SpaceChanges so the AOI system rebuilds its grid. The caller runs
+	// OnRestored once the whole world is rebuilt.
+	Restore bool
+}
+
+// Create makes an entity of the registered type typeName: it checks every
+// option first (so a failure creates nothing), creates the donburi entity
+// with the type's components, applies the options, runs OnCreated (a panic
+// there is reported to OnError), enters opts.Space and binds opts.Client.
+// With opts.Restore no hook runs.
+//
+// Errors: ErrNoType; ErrEntityExists for an ID in use; ErrBadID for an
+// invalid explicit ID; ErrNoIDGen; ErrComponentValue for a component value
+// matching none (or several) of the type's components; attribute errors;
+// space errors (ErrNotSpace, ErrNoEntity, ErrWrongWorld, ErrSpaceInSpace).
+// If entering the space fails after OnCreated (a hook interfered), the
+// entity is destroyed again and the error returned.
+func (w *World) Create(typeName string, opts CreateOptions) (*Entity, error) {
+	t, ok := w.reg.types[typeName]
+	if !ok {
+		return nil, fmt.Errorf("%w: %q", ErrNoType, typeName)
+	}
+	id := opts.ID
+	if id != 0 {
+		if !id.Valid() {
+			return nil, fmt.Errorf("%w: %s (node or sequence 0)", ErrBadID, id)
+		}
+		if _, dup := w.byID[id]; dup {
+			return nil, fmt.Errorf("%w: %s", ErrEntityExists, id)
+		}
+	} else if w.ids == nil {
+		return nil, fmt.Errorf("create %s: %w", typeName, ErrNoIDGen)
+	}
+	if opts.Space != nil {
+		if err := w.checkEnter(t, opts.Space); err != nil {
+			return nil, fmt.Errorf("create %s: %w", typeName, err)
+		}
+	}
+	comps := make([]Component, len(opts.Components))
+	for i, v := range opts.Components {
+		c, err := matchComponent(t, v)
+		if err != nil {
+			return nil, fmt.Errorf("create %s: %w", typeName, err)
+		}
+		comps[i] = c
+	}
+	e := &Entity{typ: t, w: w, aoiHandle: -1, aoiRadius: t.aoi, spaceSlot: -1, memberIdx: -1}
+	attrs, err := newRootAttr(e, opts.Attrs)
+	if err != nil {
+		return nil, fmt.Errorf("create %s: %w", typeName, err)
+	}
+	e.attrs = attrs
+
+	if id == 0 {
+		id = w.ids.Next()
+		for w.byID[id] != nil { // an explicit ID from the future took it
+			id = w.ids.Next()
+		}
+	} else if w.ids != nil && id.Node() == w.ids.Node() {
+		w.ids.Resume(id.Seq()) // never hand out an ID restored into this world
+	}
+	e.id = id
+	e.pos, e.yaw = opts.Pos, opts.Yaw
+
+	de := w.dw.Create(t.dcomps...)
+	e.entry = w.dw.Entry(de)
+	e.mask = t.mask
+	refComponent.Get(e.entry).e = e
+	for i, v := range opts.Components {
+		if err := comps[i].SetAny(e, v); err != nil { // matchComponent checked v
+			w.dw.Remove(de)
+			return nil, fmt.Errorf("create %s: %w", typeName, err)
+		}
+	}
+	w.byID[id] = e
+	idx := int(de.Id())
+	if idx >= len(w.byIndex) {
+		w.byIndex = slices.Grow(w.byIndex, idx+1-len(w.byIndex))[:idx+1]
+	}
+	w.byIndex[idx] = e
+	if t.space {
+		e.spaceSlot = len(w.spaces)
+		w.spaces = append(w.spaces, e)
+	}
+
+	if opts.Restore {
+		if opts.Space != nil {
+			e.attach(opts.Space)
+			w.spaceChanges = append(w.spaceChanges, SpaceChange{Entity: e, To: opts.Space})
+		}
+		if opts.Client.Bound() {
+			e.client = opts.Client
+		}
+		return e, nil
+	}
+
+	t.hooks.OnCreated(e)
+	if opts.Space != nil && !e.destroyed {
+		if err := e.EnterSpace(opts.Space, opts.Pos); err != nil {
+			w.Destroy(e)
+			return nil, fmt.Errorf("create %s: %w", typeName, err)
+		}
+	}
+	if opts.Client.Bound() && !e.destroyed {
+		e.SetClient(opts.Client)
+	}
+	if e.destroyed {
+		return nil, fmt.Errorf("create %s %s: %w (destroyed by a hook)", typeName, id, ErrNoEntity)
+	}
+	return e, nil
+}
+
+// matchComponent finds the one component of t whose Go type v has.
+func matchComponent(t *EntityType, v any) (Component, error) {
+	var found Component
+	for _, c := range t.comps {
+		if accepts(c, v) {
+			if found != nil {
+				return nil, fmt.Errorf("%w: %T matches components %q and %q", ErrComponentValue, v, found.Name(), c.Name())
+			}
+			found = c
+		}
+	}
+	if found == nil {
+		return nil, fmt.Errorf("%w: %T matches no component of type %q", ErrComponentValue, v, t.name)
+	}
+	if reflect.ValueOf(v).Kind() == reflect.Pointer && reflect.ValueOf(v).IsNil() {
+		return nil, fmt.Errorf("%w: nil %T for component %q", ErrComponentValue, v, found.Name())
+	}
+	return found, nil
+}
+
+// Destroy removes e from the world: members of a space leave it first,
+// then e leaves its space (with the space hooks), OnDestroy runs, and e is
+// removed from donburi and the world's maps, marked Destroyed and added to
+// the Destroyed list. Its client binding, position and AOI handle are kept
+// so systems can still clean up after it. Destroying a destroyed entity,
+// or destroying e again from one of these hooks, does nothing. It is safe
+// inside Query.Each and Each.
+func (w *World) Destroy(e *Entity) {
+	if e == nil || e.w != w || e.destroyed || e.destroying {
+		return
+	}
+	e.destroying = true
+	if e.typ.space {
+		for n := len(e.members); n > 0; n = len(e.members) {
+			e.members[n-1].LeaveSpace()
+		}
+	}
+	e.LeaveSpace()
+	e.typ.hooks.OnDestroy(e) // EnterSpace refuses e from here on
+
+	if e.spaceSlot >= 0 {
+		last := w.spaces[len(w.spaces)-1]
+		w.spaces[e.spaceSlot] = last
+		last.spaceSlot = e.spaceSlot
+		w.spaces[len(w.spaces)-1] = nil
+		w.spaces = w.spaces[:len(w.spaces)-1]
+		e.spaceSlot = -1
+	}
+	delete(w.byID, e.id)
+	w.byIndex[e.entry.Entity().Id()] = nil
+	w.dw.Remove(e.entry.Entity())
+	e.entry = nil
+	e.destroyed = true
+	e.members = nil
+	w.destroyed = append(w.destroyed, e)
+}
+
+// Entity returns the live entity with ID id.
+func (w *World) Entity(id EntityID) (*Entity, bool) {
+	e, ok := w.byID[id]
+	return e, ok
+}
+
+// Len returns the number of live entities.
+func (w *World) Len() int { return len(w.byID) }
+
+// Each calls fn for every live entity in EntityID order until fn returns
+// false. It sorts, so it is for snapshots, tools and tests, not per-tick
+// work (use a Query). Entities created during Each are not visited;
+// entities destroyed during it are skipped.
+func (w *World) Each(fn func(e *Entity) bool) {
+	buf := w.pushScratch()
+	defer w.popScratch(buf)
+	for _, e := range w.byID {
+		*buf = append(*buf, e)
+	}
+	slices.SortFunc(*buf, func(a, b *Entity) int { return cmp.Compare(a.id, b.id) })
+	for _, e := range *buf {
+		if !e.destroyed && !fn(e) {
+			return
+		}
+	}
+}
+
+// Spaces returns the live spaces sorted by EntityID (a new slice).
+func (w *World) Spaces() []*Entity {
+	out := slices.Clone(w.spaces)
+	slices.SortFunc(out, func(a, b *Entity) int { return cmp.Compare(a.id, b.id) })
+	return out
+}
+
+// NumSpaces returns the number of live spaces.
+func (w *World) NumSpaces() int { return len(w.spaces) }
+
+// Moved returns the entities whose position, yaw or AOI radius changed
+// since ResetMoved, each once, in the order of their first change. An
+// entity destroyed after it moved stays on the list (check Destroyed).
+func (w *World) Moved() []*Entity { return w.moved }
+
+// ResetMoved empties the Moved list and clears the entities' moved flags.
+func (w *World) ResetMoved() {
+	for _, e := range w.moved {
+		e.moved = false
+	}
+	clear(w.moved)
+	w.moved = w.moved[:0]
+}
+
+// SpaceChanges returns the space membership changes since
+// ResetSpaceChanges, in order. An entity that switches spaces in one step
+// (EnterSpace while in another space, with no hook interfering) gives one
+// change with both From and To set.
+func (w *World) SpaceChanges() []SpaceChange { return w.spaceChanges }
+
+// ResetSpaceChanges empties the SpaceChanges list.
+func (w *World) ResetSpaceChanges() {
+	clear(w.spaceChanges)
+	w.spaceChanges = w.spaceChanges[:0]
+}
+
+// Destroyed returns the entities destroyed since ResetDestroyed.
+func (w *World) Destroyed() []*Entity { return w.destroyed }
+
+// ResetDestroyed empties the Destroyed list.
+func (w *World) ResetDestroyed() {
+	clear(w.destroyed)
+	w.destroyed = w.destroyed[:0]
+}
+
+// AttrDirty returns the entities whose attributes changed since
+// ResetAttrDirty, each once; each one's changes are in AttrChanges. An
+// entity destroyed after the change stays on the list (check Destroyed).
+func (w *World) AttrDirty() []*Entity { return w.attrDirty }
+
+// ResetAttrDirty empties the AttrDirty list and resets the attribute
+// changes of every entity on it, so one call ends the tick for attributes.
+func (w *World) ResetAttrDirty() {
+	for _, e := range w.attrDirty {
+		e.attrDirty = false
+		e.attrs.tracker.reset()
+	}
+	clear(w.attrDirty)
+	w.attrDirty = w.attrDirty[:0]
+}
+
+// ResetTick resets all four per-tick lists.
+func (w *World) ResetTick() {
+	w.ResetMoved()
+	w.ResetSpaceChanges()
+	w.ResetDestroyed()
+	w.ResetAttrDirty()
+}
+
+// pushScratch lends a buffer for an iteration; nested iterations get
+// different buffers, and the buffers are reused so iteration does not
+// allocate in steady state.
+func (w *World) pushScratch() *[]*Entity {
+	if w.depth == len(w.scratch) {
+		w.scratch = append(w.scratch, new([]*Entity))
+	}
+	buf := w.scratch[w.depth]
+	w.depth++
+	return buf
+}
+
+func (w *World) popScratch(buf *[]*Entity) {
+	clear(*buf)
+	*buf = (*buf)[:0]
+	w.depth--
+}
+
+// Call runs method on entity id for caller c: it looks the entity and the
+// method up, checks the permission and invokes it. Errors wrap
+// ErrNoEntity, ErrNoMethod or ErrDenied, or come from Method.Invoke
+// (ErrBadArgs, ErrMethodPanic, or the method's own error).
+func (w *World) Call(id EntityID, method string, c Caller, args []byte) error {
+	e, ok := w.byID[id]
+	if !ok {
+		return fmt.Errorf("%w: %s (call %s)", ErrNoEntity, id, method)
+	}
+	m, ok := e.typ.methods[method]
+	if !ok {
+		return fmt.Errorf("%w: %s.%s", ErrNoMethod, e.typ.name, method)
+	}
+	if !m.Allowed(e, c) {
+		return fmt.Errorf("%w: %s.%s for %s caller", ErrDenied, e.typ.name, method, c.Kind)
+	}
+	return m.Invoke(e, c, args)
+}

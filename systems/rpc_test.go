@@ -1,0 +1,150 @@
+package systems
+
+import (
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/ecsworld/ecsworld/ecs"
+)
+
+func TestRPCDispatch(t *testing.T) {
+	env := newTestEnv(t, 0)
+	e := env.mob(t, nil, ecs.Vec3{})
+	client := ecs.ClientCaller(3, ecs.MakeClientID(3, 7))
+	e.SetClient(ecs.ClientBinding{Gate: 3, Client: client.Client})
+	other := ecs.ClientCaller(3, ecs.MakeClientID(3, 8))
+	server := ecs.ServerCaller()
+
+	tests := []struct {
+		name   string
+		call   Call
+		want   error // nil for OK
+		count  func(RPCStats) uint64
+		called string // the method body that must have run
+	}{
+		{"ok server", Call{Target: e.ID(), Method: "Hit", Args: mustArgs(t, 42), Caller: server}, nil,
+			func(s RPCStats) uint64 { return s.OK }, "Hit"},
+		{"ok any client", Call{Target: e.ID(), Method: "Poke", Args: mustArgs(t, 1), Caller: other}, nil,
+			func(s RPCStats) uint64 { return s.OK }, "Poke"},
+		{"ok own client", Call{Target: e.ID(), Method: "Mine", Args: mustArgs(t, 2), Caller: client}, nil,
+			func(s RPCStats) uint64 { return s.OK }, "Mine"},
+		{"no entity", Call{Target: ecs.MakeEntityID(1, 999), Method: "Hit", Args: mustArgs(t, 1), Caller: server},
+			ecs.ErrNoEntity, func(s RPCStats) uint64 { return s.NoEntity }, ""},
+		{"no method", Call{Target: e.ID(), Method: "Nope", Caller: server}, ecs.ErrNoMethod,
+			func(s RPCStats) uint64 { return s.NoMethod }, ""},
+		{"denied client on server-only", Call{Target: e.ID(), Method: "Hit", Args: mustArgs(t, 1), Caller: client},
+			ecs.ErrDenied, func(s RPCStats) uint64 { return s.Denied }, ""},
+		{"denied other client", Call{Target: e.ID(), Method: "Mine", Args: mustArgs(t, 1), Caller: other},
+			ecs.ErrDenied, func(s RPCStats) uint64 { return s.Denied }, ""},
+		{"denied zero caller", Call{Target: e.ID(), Method: "Poke", Args: mustArgs(t, 1)},
+			ecs.ErrDenied, func(s RPCStats) uint64 { return s.Denied }, ""},
+		{"bad args type", Call{Target: e.ID(), Method: "Hit", Args: mustArgs(t, "x"), Caller: server},
+			ecs.ErrBadArgs, func(s RPCStats) uint64 { return s.BadArgs }, ""},
+		{"bad args arity", Call{Target: e.ID(), Method: "Hit", Args: mustArgs(t, 1, 2), Caller: server},
+			ecs.ErrBadArgs, func(s RPCStats) uint64 { return s.BadArgs }, ""},
+		{"bad args garbage", Call{Target: e.ID(), Method: "Hit", Args: []byte{0xff, 0x00}, Caller: server},
+			ecs.ErrBadArgs, func(s RPCStats) uint64 { return s.BadArgs }, ""},
+		{"panic", Call{Target: e.ID(), Method: "Boom", Caller: server}, ecs.ErrMethodPanic,
+			func(s RPCStats) uint64 { return s.Panics }, ""},
+		{"error", Call{Target: e.ID(), Method: "Fail", Caller: server}, errTestFail,
+			func(s RPCStats) uint64 { return s.Errors }, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			core, logs := observer.New(zap.DebugLevel)
+			var replies []error
+			var replyIDs []uint64
+			r := NewRPC(env.w, RPCOptions{Logger: zap.New(core), Reply: func(c Call, err error) {
+				replyIDs = append(replyIDs, c.ID)
+				replies = append(replies, err)
+			}})
+			before := slices.Clone(testHits.Get(e).Calls)
+			withID := tc.call
+			withID.ID = 77
+			r.Enqueue(tc.call) // no reply wanted
+			r.Enqueue(withID)
+			if r.Len() != 2 {
+				t.Fatalf("Len %d", r.Len())
+			}
+			if err := r.Update(&Tick{World: env.w, N: 1}); err != nil {
+				t.Fatal(err)
+			}
+			if r.Len() != 0 {
+				t.Fatalf("queue not drained: %d", r.Len())
+			}
+			st := r.Stats()
+			if tc.count(st) != 2 || st.Total() != 2 {
+				t.Fatalf("stats %+v, want 2 in the case's counter", st)
+			}
+			if !slices.Equal(replyIDs, []uint64{77}) {
+				t.Fatalf("replies for %v, want only call 77", replyIDs)
+			}
+			if tc.want == nil {
+				if replies[0] != nil {
+					t.Fatalf("reply error %v", replies[0])
+				}
+			} else if !errors.Is(replies[0], tc.want) {
+				t.Fatalf("reply error %v, want %v", replies[0], tc.want)
+			}
+			calls := testHits.Get(e).Calls[len(before):]
+			if tc.called != "" {
+				if !slices.Equal(calls, []string{tc.called, tc.called}) {
+					t.Fatalf("bodies run %v, want %s twice", calls, tc.called)
+				}
+			} else if len(calls) != 0 {
+				t.Fatalf("bodies run %v on a failed call", calls)
+			}
+			if tc.want != nil {
+				lines := logs.FilterMessage("rpc call failed").All()
+				if len(lines) != 2 {
+					t.Fatalf("%d log lines, want 2", len(lines))
+				}
+				f := lines[0].ContextMap()
+				if f["method"] != tc.call.Method || f["target"] != uint64(tc.call.Target) || f["caller"] == nil {
+					t.Fatalf("log fields %v", f)
+				}
+			}
+		})
+	}
+	if args := testHits.Get(e).Args; !slices.Equal(args[:2], []int{42, 42}) {
+		t.Fatalf("Hit got args %v, want 42 decoded", args)
+	}
+}
+
+func TestRPCCallsQueuedDuringDispatchRunNextTick(t *testing.T) {
+	env := newTestEnv(t, 0)
+	e := env.mob(t, nil, ecs.Vec3{})
+	r := NewRPC(env.w, RPCOptions{})
+	// A reply sink that panics must not lose the rest of the queue.
+	r.SetReplySink(func(c Call, err error) {
+		r.Enqueue(Call{Target: e.ID(), Method: "Tick", Args: mustArgs(t, int(c.ID)), Caller: ecs.ServerCaller()})
+		panic("sink")
+	})
+	for i := 1; i <= 3; i++ {
+		r.Enqueue(Call{Target: e.ID(), Method: "Hit", Args: mustArgs(t, i), Caller: ecs.ServerCaller(), ID: uint64(i)})
+	}
+	s := NewScheduler(env.w, Stages{RPC: r}, SchedulerOptions{})
+	s.RunTick(time.Now())
+	if got := testHits.Get(e).Calls; !slices.Equal(got, []string{"Hit", "Hit", "Hit"}) {
+		t.Fatalf("tick 1 ran %v", got)
+	}
+	if r.Len() != 3 {
+		t.Fatalf("%d calls queued for next tick, want 3", r.Len())
+	}
+	r.SetReplySink(nil)
+	s.RunTick(time.Now())
+	if got := testHits.Get(e).Args; !slices.Equal(got, []int{1, 2, 3, 1, 2, 3}) {
+		t.Fatalf("args %v", got)
+	}
+	if err := r.Dispatch(Call{Target: e.ID(), Method: "Nope", Caller: ecs.ServerCaller()}); !errors.Is(err, ecs.ErrNoMethod) {
+		t.Fatalf("Dispatch: %v", err)
+	}
+	if st := r.Stats(); st.OK != 6 || st.NoMethod != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+}
