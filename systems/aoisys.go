@@ -137,6 +137,11 @@ type AOI struct {
 
 	enters, leaves, gridErrors, parallelRounds, overflow atomic.Uint64
 	nSpaces, nMembers                                    atomic.Int64 // for Stats from other goroutines
+
+	// beforeRun, if set, is called by whichever goroutine is about to run
+	// a space's grid in runGrids. Tests use it to prove that spaces really
+	// run concurrently; it is nil in production.
+	beforeRun func(space ecs.EntityID)
 }
 
 // aoiMember is an entity as its grid holds it. Written only on the tick
@@ -573,6 +578,17 @@ func (a *AOI) spaceFor(s, first *ecs.Entity) *aoiSpace {
 	if sp := a.spaces[s.ID()]; sp != nil && sp.space == s && !sp.dead {
 		return sp
 	}
+	sp, err := a.newSpace(s, first)
+	if err != nil {
+		a.gridErrors.Add(1)
+		a.log.Error("aoi grid for space", zap.Stringer("space", s), zap.Error(err))
+		return nil
+	}
+	return sp
+}
+
+// newSpace makes the grid of space s from the options and registers it.
+func (a *AOI) newSpace(s, first *ecs.Entity) (*aoiSpace, error) {
 	cfg := aoi.Config{
 		CellSize: a.opts.CellSize, Shape: a.opts.Shape,
 		MinX: a.opts.MinX, MinZ: a.opts.MinZ, MaxX: a.opts.MaxX, MaxZ: a.opts.MaxZ,
@@ -583,14 +599,12 @@ func (a *AOI) spaceFor(s, first *ecs.Entity) *aoiSpace {
 	}
 	g, err := aoi.NewGrid(cfg)
 	if err != nil {
-		a.gridErrors.Add(1)
-		a.log.Error("aoi grid for space", zap.Stringer("space", s), zap.Error(err))
-		return nil
+		return nil, fmt.Errorf("systems: aoi grid for %v: %w", s, err)
 	}
 	sp := &aoiSpace{space: s, id: s.ID(), grid: g}
 	a.spaces[sp.id] = sp
 	s.SetSpaceData(sp.grid)
-	return sp
+	return sp, nil
 }
 
 // radiusHint is the largest AOI radius among the space's members when its
@@ -614,6 +628,9 @@ func (a *AOI) runGrids() {
 	workers := min(a.opts.Workers, n)
 	if workers <= 1 {
 		for _, sp := range a.work {
+			if a.beforeRun != nil {
+				a.beforeRun(sp.id)
+			}
 			sp.run()
 		}
 		return
@@ -621,12 +638,15 @@ func (a *AOI) runGrids() {
 	a.parallelRounds.Add(1)
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	work := a.work
+	work, before := a.work, a.beforeRun
 	loop := func() {
 		for {
 			i := int(next.Add(1)) - 1
 			if i >= n {
 				return
+			}
+			if before != nil {
+				before(work[i].id)
 			}
 			work[i].run()
 		}
@@ -744,9 +764,12 @@ func (a *AOI) RebuildSilent(space *ecs.Entity) error {
 	}
 	ms := slices.Clone(space.Members())
 	slices.SortFunc(ms, func(x, y *ecs.Entity) int { return cmp.Compare(x.ID(), y.ID()) })
-	sp := a.spaceFor(space, nil)
-	if sp == nil {
-		return fmt.Errorf("systems: RebuildSilent %v: no grid (bad config, see log)", space)
+	sp, err := a.newSpace(space, nil)
+	if err != nil {
+		a.gridErrors.Add(1)
+		a.nSpaces.Store(int64(len(a.spaces)))
+		a.nMembers.Store(int64(len(a.members)))
+		return fmt.Errorf("systems: RebuildSilent: %w", err)
 	}
 	for _, e := range ms {
 		if m := a.members[e.ID()]; m != nil && m.sp != nil {

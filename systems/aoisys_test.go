@@ -2,9 +2,13 @@ package systems
 
 import (
 	"cmp"
+	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -533,6 +537,10 @@ func TestAOISquareAndConfig(t *testing.T) {
 	if st := bad.a.Stats(); st.GridErrors == 0 || st.Members != 0 {
 		t.Fatalf("stats %+v", st)
 	}
+	// RebuildSilent returns the grid's error itself.
+	if err := bad.a.RebuildSilent(s2); !errors.Is(err, aoi.ErrConfig) {
+		t.Fatalf("RebuildSilent with a bad config: %v", err)
+	}
 }
 
 func TestAOIEventsSorted(t *testing.T) {
@@ -552,5 +560,66 @@ func TestAOIEventsSorted(t *testing.T) {
 		}) {
 			t.Fatal("events not in (leaves, enters) × (watcher, target) order")
 		}
+	}
+}
+
+// TestAOISpacesRunConcurrently proves that the grids of two spaces with
+// work in the same tick are run at the same time by two goroutines: each
+// space's run waits, before it starts, until the other one has started
+// too. Run one after the other, the first would wait for ever (here: until
+// the timeout, and the test fails).
+func TestAOISpacesRunConcurrently(t *testing.T) {
+	r := newAOIRig(t, 10, AOIOptions{Workers: 2})
+	s1, s2 := r.env.space(t), r.env.space(t)
+	mobAt(t, r.env, 1, s1, 0, 0)
+	m2 := mobAt(t, r.env, 2, s1, 5, 0)
+	mobAt(t, r.env, 3, s2, 0, 0)
+	mobAt(t, r.env, 4, s2, 5, 0)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var (
+		arrived  atomic.Int32
+		timedOut atomic.Bool
+		both     = make(chan struct{})
+		mu       sync.Mutex
+		ran      []ecs.EntityID
+	)
+	r.a.beforeRun = func(space ecs.EntityID) {
+		mu.Lock()
+		ran = append(ran, space)
+		mu.Unlock()
+		if arrived.Add(1) == 2 {
+			close(both)
+		}
+		select {
+		case <-both:
+		case <-ctx.Done():
+			timedOut.Store(true)
+		}
+	}
+	got := r.tick()
+	if timedOut.Load() {
+		t.Fatal("the two spaces' grids did not run at the same time")
+	}
+	slices.Sort(ran)
+	if !slices.Equal(ran, []ecs.EntityID{s1.ID(), s2.ID()}) {
+		t.Fatalf("ran spaces %v, want %v and %v once each", ran, s1.ID(), s2.ID())
+	}
+	if want := []string{"enter 1 2", "enter 2 1", "enter 3 4", "enter 4 3"}; !slices.Equal(got, want) {
+		t.Fatalf("events %v, want %v", got, want)
+	}
+	if n := r.a.Stats().ParallelRounds; n != 1 {
+		t.Fatalf("ParallelRounds %d, want 1", n)
+	}
+
+	// Work in one space only: no goroutine is started for it.
+	r.a.beforeRun = nil
+	m2.SetPos(ecs.Vec3{X: 50})
+	if got, want := r.tick(), []string{"leave 1 2", "leave 2 1"}; !slices.Equal(got, want) {
+		t.Fatalf("events %v, want %v", got, want)
+	}
+	if n := r.a.Stats().ParallelRounds; n != 1 {
+		t.Fatalf("ParallelRounds %d after a one-space tick, want still 1", n)
 	}
 }

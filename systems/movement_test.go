@@ -112,3 +112,30 @@ func TestMovementSkipsZeroDt(t *testing.T) {
 		t.Fatalf("moved with dt 0: %v", e.Pos())
 	}
 }
+
+// TestMovementFeedsAOI: a move made by the movement stage is seen by the
+// AOI stage of the same tick, both for velocity and for a destination.
+func TestMovementFeedsAOI(t *testing.T) {
+	env := newTestEnv(t, 10)
+	space := env.space(t)
+	a := env.mob(t, space, ecs.Vec3{})
+	b := env.mob(t, space, ecs.Vec3{X: 30})
+	aoiStage := NewAOI(env.w, AOIOptions{})
+	s := NewScheduler(env.w, Stages{Movement: NewMovement(env.w), AOI: aoiStage},
+		SchedulerOptions{Interval: time.Second})
+	s.RunTick(time.Now())
+	if n := len(aoiStage.Events()); n != 0 {
+		t.Fatalf("%d events while 30 apart", n)
+	}
+	b.SetVelocity(ecs.Vec3{X: -25}) // x 30 → 5 in one tick of 1 s
+	s.RunTick(time.Now())
+	if got := ids(aoiStage.Neighbors(a)); !slices.Equal(got, []ecs.EntityID{b.ID()}) || len(aoiStage.Events()) != 2 {
+		t.Fatalf("after b ran into range: a sees %v, events %v", got, aoiStage.Events())
+	}
+	b.SetVelocity(ecs.Vec3{})
+	b.SetDestination(ecs.Vec3{X: 40}, 35) // arrives in one tick
+	s.RunTick(time.Now())
+	if b.Pos() != (ecs.Vec3{X: 40}) || len(aoiStage.Neighbors(a)) != 0 || len(aoiStage.Events()) != 2 {
+		t.Fatalf("after b walked away: pos %v, a sees %v, events %v", b.Pos(), aoiStage.Neighbors(a), aoiStage.Events())
+	}
+}

@@ -51,9 +51,23 @@ func (s RPCStats) Total() uint64 {
 type invoker struct {
 	world *ecs.World
 	log   *zap.Logger
-	kind  string // "rpc" or "timer", for log lines
+	msgs  [outError + 1]string // log message per failed outcome, built once
 
 	ok, noEntity, noMethod, denied, badArgs, panics, errs atomic.Uint64
+}
+
+// init sets up the invoker of w. kind ("rpc" or "timer") prefixes
+// the log messages. Each failure mode has its own message, so the sampler
+// (which counts per message) gives each its own budget: a flood of one
+// kind of bad call cannot hide the first lines of another.
+func (iv *invoker) init(w *ecs.World, log *zap.Logger, kind string) {
+	iv.world, iv.log = w, sampled(log)
+	iv.msgs[outNoEntity] = kind + ": call to unknown entity"
+	iv.msgs[outNoMethod] = kind + ": call to unknown method"
+	iv.msgs[outDenied] = kind + ": call denied"
+	iv.msgs[outBadArgs] = kind + ": call with bad arguments"
+	iv.msgs[outPanic] = kind + ": method panicked"
+	iv.msgs[outError] = kind + ": method failed"
 }
 
 func (iv *invoker) stats() RPCStats {
@@ -120,9 +134,32 @@ func (iv *invoker) invoke(c *Call) (out outcome, err error) {
 
 func (iv *invoker) fail(out outcome, n *atomic.Uint64, c *Call, err error) outcome {
 	n.Add(1)
-	iv.log.Warn(iv.kind+" call failed",
-		zap.Uint64("target", uint64(c.Target)), zap.String("method", c.Method),
-		zap.Any("caller", c.Caller), zap.Error(err))
+	lvl := zap.WarnLevel
+	if out == outPanic {
+		lvl = zap.ErrorLevel // a bug in game code, not bad input
+	}
+	// Check first: when the sampler drops the line, no field is built, so
+	// a client spamming bad calls costs a counter increment, not a log
+	// encoding.
+	ce := iv.log.Check(lvl, iv.msgs[out])
+	if ce == nil {
+		return out
+	}
+	fields := make([]zap.Field, 0, 8)
+	fields = append(fields, zap.Stringer("target", c.Target), zap.String("method", c.Method),
+		zap.Stringer("caller", c.Caller.Kind))
+	if c.Caller.Entity != 0 {
+		fields = append(fields, zap.Stringer("caller_entity", c.Caller.Entity))
+	}
+	if c.Caller.Kind == ecs.CallerClient {
+		fields = append(fields, zap.Stringer("client", c.Caller.Client), zap.Uint16("gate", c.Caller.Gate))
+	}
+	fields = append(fields, zap.Error(err))
+	var pe *ecs.PanicError
+	if out == outPanic && errors.As(err, &pe) {
+		fields = append(fields, zap.ByteString("stack", pe.Stack))
+	}
+	ce.Write(fields...)
 	return out
 }
 
@@ -151,7 +188,9 @@ type RPC struct {
 
 // NewRPC returns the RPC stage for w.
 func NewRPC(w *ecs.World, opts RPCOptions) *RPC {
-	return &RPC{inv: invoker{world: w, log: sampled(opts.Logger), kind: "rpc"}, reply: opts.Reply}
+	r := &RPC{reply: opts.Reply}
+	r.inv.init(w, opts.Logger, "rpc")
+	return r
 }
 
 // Name implements System.

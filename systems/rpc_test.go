@@ -26,33 +26,34 @@ func TestRPCDispatch(t *testing.T) {
 		want   error // nil for OK
 		count  func(RPCStats) uint64
 		called string // the method body that must have run
+		msg    string // the log message of a failure
 	}{
 		{"ok server", Call{Target: e.ID(), Method: "Hit", Args: mustArgs(t, 42), Caller: server}, nil,
-			func(s RPCStats) uint64 { return s.OK }, "Hit"},
+			func(s RPCStats) uint64 { return s.OK }, "Hit", ""},
 		{"ok any client", Call{Target: e.ID(), Method: "Poke", Args: mustArgs(t, 1), Caller: other}, nil,
-			func(s RPCStats) uint64 { return s.OK }, "Poke"},
+			func(s RPCStats) uint64 { return s.OK }, "Poke", ""},
 		{"ok own client", Call{Target: e.ID(), Method: "Mine", Args: mustArgs(t, 2), Caller: client}, nil,
-			func(s RPCStats) uint64 { return s.OK }, "Mine"},
+			func(s RPCStats) uint64 { return s.OK }, "Mine", ""},
 		{"no entity", Call{Target: ecs.MakeEntityID(1, 999), Method: "Hit", Args: mustArgs(t, 1), Caller: server},
-			ecs.ErrNoEntity, func(s RPCStats) uint64 { return s.NoEntity }, ""},
+			ecs.ErrNoEntity, func(s RPCStats) uint64 { return s.NoEntity }, "", "rpc: call to unknown entity"},
 		{"no method", Call{Target: e.ID(), Method: "Nope", Caller: server}, ecs.ErrNoMethod,
-			func(s RPCStats) uint64 { return s.NoMethod }, ""},
+			func(s RPCStats) uint64 { return s.NoMethod }, "", "rpc: call to unknown method"},
 		{"denied client on server-only", Call{Target: e.ID(), Method: "Hit", Args: mustArgs(t, 1), Caller: client},
-			ecs.ErrDenied, func(s RPCStats) uint64 { return s.Denied }, ""},
+			ecs.ErrDenied, func(s RPCStats) uint64 { return s.Denied }, "", "rpc: call denied"},
 		{"denied other client", Call{Target: e.ID(), Method: "Mine", Args: mustArgs(t, 1), Caller: other},
-			ecs.ErrDenied, func(s RPCStats) uint64 { return s.Denied }, ""},
+			ecs.ErrDenied, func(s RPCStats) uint64 { return s.Denied }, "", "rpc: call denied"},
 		{"denied zero caller", Call{Target: e.ID(), Method: "Poke", Args: mustArgs(t, 1)},
-			ecs.ErrDenied, func(s RPCStats) uint64 { return s.Denied }, ""},
+			ecs.ErrDenied, func(s RPCStats) uint64 { return s.Denied }, "", "rpc: call denied"},
 		{"bad args type", Call{Target: e.ID(), Method: "Hit", Args: mustArgs(t, "x"), Caller: server},
-			ecs.ErrBadArgs, func(s RPCStats) uint64 { return s.BadArgs }, ""},
+			ecs.ErrBadArgs, func(s RPCStats) uint64 { return s.BadArgs }, "", "rpc: call with bad arguments"},
 		{"bad args arity", Call{Target: e.ID(), Method: "Hit", Args: mustArgs(t, 1, 2), Caller: server},
-			ecs.ErrBadArgs, func(s RPCStats) uint64 { return s.BadArgs }, ""},
+			ecs.ErrBadArgs, func(s RPCStats) uint64 { return s.BadArgs }, "", "rpc: call with bad arguments"},
 		{"bad args garbage", Call{Target: e.ID(), Method: "Hit", Args: []byte{0xff, 0x00}, Caller: server},
-			ecs.ErrBadArgs, func(s RPCStats) uint64 { return s.BadArgs }, ""},
+			ecs.ErrBadArgs, func(s RPCStats) uint64 { return s.BadArgs }, "", "rpc: call with bad arguments"},
 		{"panic", Call{Target: e.ID(), Method: "Boom", Caller: server}, ecs.ErrMethodPanic,
-			func(s RPCStats) uint64 { return s.Panics }, ""},
+			func(s RPCStats) uint64 { return s.Panics }, "", "rpc: method panicked"},
 		{"error", Call{Target: e.ID(), Method: "Fail", Caller: server}, errTestFail,
-			func(s RPCStats) uint64 { return s.Errors }, ""},
+			func(s RPCStats) uint64 { return s.Errors }, "", "rpc: method failed"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -99,14 +100,30 @@ func TestRPCDispatch(t *testing.T) {
 			} else if len(calls) != 0 {
 				t.Fatalf("bodies run %v on a failed call", calls)
 			}
-			if tc.want != nil {
-				lines := logs.FilterMessage("rpc call failed").All()
-				if len(lines) != 2 {
-					t.Fatalf("%d log lines, want 2", len(lines))
+			lines := logs.All()
+			if tc.want == nil {
+				if len(lines) != 0 {
+					t.Fatalf("successful calls logged %v", lines)
 				}
-				f := lines[0].ContextMap()
-				if f["method"] != tc.call.Method || f["target"] != uint64(tc.call.Target) || f["caller"] == nil {
+				return
+			}
+			if len(lines) != 2 {
+				t.Fatalf("%d log lines, want 2", len(lines))
+			}
+			for _, l := range lines {
+				if l.Message != tc.msg {
+					t.Fatalf("log message %q, want %q", l.Message, tc.msg)
+				}
+				f := l.ContextMap()
+				if f["method"] != tc.call.Method || f["target"] != tc.call.Target.String() ||
+					f["caller"] != tc.call.Caller.Kind.String() || f["error"] == nil {
 					t.Fatalf("log fields %v", f)
+				}
+				if tc.call.Caller.Kind == ecs.CallerClient && f["client"] != tc.call.Caller.Client.String() {
+					t.Fatalf("client caller logged without its client: %v", f)
+				}
+				if tc.msg == "rpc: method panicked" && (l.Level != zap.ErrorLevel || f["stack"] == nil) {
+					t.Fatalf("panic logged at %v without a stack: %v", l.Level, f)
 				}
 			}
 		})
@@ -146,5 +163,35 @@ func TestRPCCallsQueuedDuringDispatchRunNextTick(t *testing.T) {
 	}
 	if st := r.Stats(); st.OK != 6 || st.NoMethod != 1 {
 		t.Fatalf("stats %+v", st)
+	}
+}
+
+// TestRPCLogIsSampledPerFailureKind floods the stage with one kind of bad
+// call: every call is counted, the log gets only a sample of them, and a
+// different failure after the flood is still logged.
+func TestRPCLogIsSampledPerFailureKind(t *testing.T) {
+	env := newTestEnv(t, 0)
+	e := env.mob(t, nil, ecs.Vec3{})
+	core, logs := observer.New(zap.DebugLevel)
+	r := NewRPC(env.w, RPCOptions{Logger: zap.New(core)})
+	bad := ecs.ClientCaller(1, ecs.MakeClientID(1, 1))
+	for range 1000 {
+		r.Enqueue(Call{Target: e.ID(), Method: "Hit", Args: mustArgs(t, 1), Caller: bad}) // server only
+	}
+	r.Enqueue(Call{Target: ecs.MakeEntityID(1, 12345), Method: "Hit", Caller: ecs.ServerCaller()})
+	if err := r.Update(&Tick{World: env.w, N: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if st := r.Stats(); st.Denied != 1000 || st.NoEntity != 1 || st.Total() != 1001 {
+		t.Fatalf("stats %+v", st)
+	}
+	if n := logs.FilterMessage("rpc: call denied").Len(); n < logFirst || n >= 100 {
+		t.Fatalf("%d lines for 1000 denied calls, want a sample", n)
+	}
+	if n := logs.FilterMessage("rpc: call to unknown entity").Len(); n != 1 {
+		t.Fatalf("%d lines for the unknown entity after the flood, want 1", n)
+	}
+	if calls := testHits.Get(e).Calls; len(calls) != 0 {
+		t.Fatalf("denied calls ran: %v", calls)
 	}
 }

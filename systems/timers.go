@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 
 	"go.uber.org/zap"
@@ -72,13 +73,14 @@ type timerItem struct {
 
 // NewTimers returns the timer stage for w.
 func NewTimers(w *ecs.World, opts TimerOptions) *Timers {
-	return &Timers{
+	ts := &Timers{
 		world:  w,
-		inv:    invoker{world: w, log: sampled(opts.Logger), kind: "timer"},
 		nextID: 1,
 		byID:   make(map[TimerID]*timerItem),
 		byEnt:  make(map[ecs.EntityID][]*timerItem),
 	}
+	ts.inv.init(w, opts.Logger, "timer")
+	return ts
 }
 
 // Name implements System.
@@ -91,6 +93,22 @@ func (ts *Timers) BeginTick(t *Tick) { ts.cur = t.N }
 // Now returns the tick delays are counted from.
 func (ts *Timers) Now() uint64 { return ts.cur }
 
+// SetNow sets the tick delays are counted from until the next tick begins.
+// A restored game calls it with the snapshot's tick, next to
+// Scheduler.SetLastTick and Restore, so that timers added before the
+// first tick (by OnRestored hooks, say) count from the restored tick
+// rather than from 0, which would make them overdue at once.
+func (ts *Timers) SetNow(tick uint64) { ts.cur = tick }
+
+// addTicks is a+b, saturating: a huge delay or interval (from a bad
+// snapshot, say) means "never", not a wrap-around to a tick in the past.
+func addTicks(a, b uint64) uint64 {
+	if s := a + b; s >= a {
+		return s
+	}
+	return math.MaxUint64
+}
+
 // AddTimer schedules method on entity e with CBOR args after afterTicks
 // ticks (at least 1), then every repeatTicks ticks if repeatTicks > 0. The
 // method and entity are checked when it fires, not now (restored data and
@@ -99,7 +117,7 @@ func (ts *Timers) AddTimer(e ecs.EntityID, afterTicks, repeatTicks uint64, metho
 	id := ts.nextID
 	ts.nextID++
 	ts.push(&timerItem{Timer: Timer{
-		ID: id, Entity: e, Method: method, Args: args, Due: ts.cur + max(afterTicks, 1), Repeat: repeatTicks,
+		ID: id, Entity: e, Method: method, Args: args, Due: addTicks(ts.cur, max(afterTicks, 1)), Repeat: repeatTicks,
 	}})
 	return id
 }
@@ -191,8 +209,10 @@ var ErrTimerRestore = errors.New("systems: bad timers to restore")
 
 // Restore replaces every timer with list (from All, through a snapshot) and
 // sets the next ID to at least nextID and above every restored ID. Due
-// ticks are absolute: restore the scheduler's tick (SetLastTick) too. A
-// list with a zero or duplicate ID is refused and nothing is changed.
+// ticks are absolute: restore the scheduler's tick (SetLastTick) and this
+// stage's (SetNow) too. A list with a zero or duplicate ID is refused and
+// nothing is changed. Entities and methods are checked when each timer
+// fires, and arguments are decoded then, with the limits of RPC calls.
 func (ts *Timers) Restore(list []Timer, nextID TimerID) error {
 	seen := make(map[TimerID]struct{}, len(list))
 	for _, t := range list {
@@ -239,7 +259,7 @@ func (ts *Timers) Update(t *Tick) error {
 		}
 		// Keep the cadence, but never fire twice in one tick: an overdue
 		// repeating timer (after a long restore) skips the missed beats.
-		it.Due = max(it.Due+it.Repeat, ts.cur+1)
+		it.Due = max(addTicks(it.Due, it.Repeat), ts.cur+1)
 		heap.Push(&ts.h, it)
 	}
 	return nil

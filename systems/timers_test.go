@@ -3,6 +3,7 @@ package systems
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"testing"
 	"time"
@@ -271,5 +272,36 @@ func TestTimersSnapshotRoundTrip(t *testing.T) {
 	}
 	if !slices.EqualFunc(before, r.ts.All(), func(a, b Timer) bool { return a.ID == b.ID && a.Due == b.Due }) {
 		t.Fatal("a refused Restore changed the timers")
+	}
+}
+
+func TestTimersSetNowAndHugeDelays(t *testing.T) {
+	r := newTimerRig(t)
+	e := r.env.mob(t, nil, ecs.Vec3{})
+	// A restored game at tick 1000: a timer added before the first tick
+	// counts from the restored tick, not from 0.
+	r.s.SetLastTick(1000)
+	r.ts.SetNow(1000)
+	if r.ts.Now() != 1000 {
+		t.Fatalf("Now %d", r.ts.Now())
+	}
+	r.ts.AddTimer(e.ID(), 3, 0, "Hit", mustArgs(t, 1))
+	if all := r.ts.All(); len(all) != 1 || all[0].Due != 1003 {
+		t.Fatalf("timers %+v, want one due at 1003", all)
+	}
+	// Delays and intervals that would wrap around mean "never", not "now".
+	r.ts.AddTimer(e.ID(), math.MaxUint64, 0, "Hit", mustArgs(t, 2))
+	if err := r.ts.Restore(append(r.ts.All(),
+		Timer{ID: 50, Entity: e.ID(), Method: "Tick", Args: mustArgs(t, 3), Due: 1001, Repeat: math.MaxUint64 - 10}),
+		r.ts.NextID()); err != nil {
+		t.Fatal(err)
+	}
+	r.run(5) // ticks 1001..1005
+	if got, want := fired(e), []string{"Tick:3", "Hit:1"}; !slices.Equal(got, want) {
+		t.Fatalf("fired %v, want %v", got, want)
+	}
+	all := r.ts.All()
+	if len(all) != 2 || all[0].Due != math.MaxUint64 || all[1].Due != math.MaxUint64 {
+		t.Fatalf("left %+v, want two timers due never", all)
 	}
 }
