@@ -87,9 +87,9 @@ func (op AttrOp) String() string {
 // in order, turns the state at the last reset into the current state.
 // Setting a scalar to the value it already has records nothing.
 type AttrChange struct {
-	Path  []any
-	Op    AttrOp
-	Value any
+	Path  []any  // from the root: string map keys and int list indices
+	Op    AttrOp // what was done at Path
+	Value any    // the new value (plain form) for AttrSet and AttrAppend
 }
 
 // attrTracker is the change log of an entity's root map.
@@ -394,6 +394,10 @@ func sameScalar(old, nv any) bool {
 	}
 	if _, ok := nv.([]byte); ok {
 		return false
+	}
+	if o, ok := old.(float64); ok && o != o {
+		n, ok := nv.(float64)
+		return ok && n != n // NaN == NaN here, or every Set of NaN would be a change
 	}
 	return old == nv
 }

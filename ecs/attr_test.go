@@ -484,3 +484,25 @@ func TestAttrOpString(t *testing.T) {
 		}
 	}
 }
+
+// TestAttrNaNSetTwiceIsOneChange: NaN != NaN in Go, but setting NaN where
+// NaN already is must not record a change every time (a sync stage would
+// resend it every tick).
+func TestAttrNaNSetTwiceIsOneChange(t *testing.T) {
+	f := newFixture(t)
+	e := f.create("player", "e", CreateOptions{})
+	f.w.ResetTick()
+	nan := math.NaN()
+	_ = e.Attrs().Set("x", nan)
+	_ = e.Attrs().List("l").Append(nan)
+	f.w.ResetAttrDirty()
+	_ = e.Attrs().Set("x", nan)
+	_ = e.Attrs().List("l").Set(0, nan)
+	if got := e.AttrChanges(); len(got) != 0 || len(f.w.AttrDirty()) != 0 {
+		t.Fatalf("re-setting NaN recorded %v", got)
+	}
+	_ = e.Attrs().Set("x", 1.0) // NaN → a number is a change
+	if got := e.AttrChanges(); len(got) != 1 || got[0].Value != 1.0 {
+		t.Fatalf("changes %v", got)
+	}
+}

@@ -150,6 +150,34 @@ func (c *ComponentType[T]) SetAny(e *Entity, v any) error {
 // New implements Component.
 func (c *ComponentType[T]) New() any { return new(T) }
 
+// Components returns the registered components e has now, sorted by
+// name: its type's (less any removed) and any added since with
+// ComponentType.Set or SetAny. It is for code that saves or inspects
+// entities by component name (snapshots, migration, tools); it allocates,
+// so it is not for per-tick use. A component that was never registered
+// (by Registry.RegisterComponent or EntityType.With) has no name another
+// process could resolve, and is not listed. Nil for a destroyed entity.
+func (e *Entity) Components() []Component {
+	if e == nil || e.entry == nil {
+		return nil
+	}
+	var out []Component
+	for _, c := range e.w.comps {
+		if hasComponent(e, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// hasComponent is ComponentType.Has for the untyped view.
+func hasComponent(e *Entity, c Component) bool {
+	if b := c.maskBit(); b.ok {
+		return e.mask[b.word]&b.bit != 0
+	}
+	return e.entry.HasComponent(c.donburiType())
+}
+
 // accepts reports whether v is a T or *T, the forms SetAny takes.
 func accepts(c Component, v any) bool {
 	t := reflect.TypeOf(v)

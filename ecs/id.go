@@ -140,8 +140,8 @@ func (c *ClientID) UnmarshalText(b []byte) error {
 // ClientBinding is the client an entity is bound to (the player's avatar
 // has one); the zero value means no client.
 type ClientBinding struct {
-	Gate   uint16
-	Client ClientID
+	Gate   uint16   // the gate the client is connected to
+	Client ClientID // the client; 0 means unbound
 }
 
 // Bound reports whether b names a client.

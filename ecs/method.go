@@ -67,10 +67,10 @@ func (k CallerKind) String() string {
 // Caller identifies who makes a call, for permission checks and for the
 // method body.
 type Caller struct {
-	Kind   CallerKind
-	Entity EntityID // the calling entity, if any (0 otherwise)
-	Client ClientID // for CallerClient: the client
-	Gate   uint16   // for CallerClient: the gate the client is on
+	Kind   CallerKind // server or client; the zero value may call nothing
+	Entity EntityID   // the calling entity, if any (0 otherwise)
+	Client ClientID   // for CallerClient: the client
+	Gate   uint16     // for CallerClient: the gate the client is on
 }
 
 // ServerCaller returns the Caller of server-side calls (timers, game code).

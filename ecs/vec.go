@@ -4,7 +4,9 @@ import "math"
 
 // Vec3 is a position, velocity or direction in world units. Y is up; the
 // AOI grid works on the XZ plane.
-type Vec3 struct{ X, Y, Z float32 }
+type Vec3 struct {
+	X, Y, Z float32 // world units; Y is up
+}
 
 // Add returns v+o.
 func (v Vec3) Add(o Vec3) Vec3 { return Vec3{v.X + o.X, v.Y + o.Y, v.Z + o.Z} }

@@ -46,6 +46,7 @@ type WorldOptions struct {
 // steady state no list allocates.
 type World struct {
 	reg     *Registry
+	comps   []Component // reg's components sorted by name, fixed at NewWorld
 	dw      donburi.World
 	ids     *IDGen
 	onError func(error)
@@ -68,8 +69,8 @@ type World struct {
 // be nil: nil→space is a join, space→nil a leave, space→space a switch).
 // From and To may be destroyed by the time a system reads the change.
 type SpaceChange struct {
-	Entity   *Entity
-	From, To *Entity
+	Entity   *Entity // the entity whose membership changed
+	From, To *Entity // the space it left and the one it joined (nil: none)
 }
 
 // NewWorld creates an empty world over reg and freezes reg. Like donburi's
@@ -82,6 +83,7 @@ func NewWorld(reg *Registry, opts WorldOptions) *World {
 	reg.frozen = true
 	return &World{
 		reg:     reg,
+		comps:   reg.Components(),
 		dw:      donburi.NewWorld(),
 		ids:     opts.IDs,
 		onError: opts.OnError,
@@ -114,7 +116,7 @@ type CreateOptions struct {
 	ID EntityID
 	// Pos and Yaw are the initial position and heading.
 	Pos Vec3
-	Yaw float32
+	Yaw float32 // radians; see Entity.Yaw
 	// Attrs are the initial attributes (values as MapAttr.Set takes). They
 	// are not recorded as attribute changes.
 	Attrs map[string]any

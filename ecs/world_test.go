@@ -474,3 +474,44 @@ func TestCreateClientAndRestore(t *testing.T) {
 		t.Fatal("restore counted as move or attribute change")
 	}
 }
+
+func TestEntityComponents(t *testing.T) {
+	reg := NewRegistry()
+	if err := reg.RegisterComponent(extraC); err != nil { // registered, not in the type
+		t.Fatal(err)
+	}
+	if err := reg.RegisterType(NewEntityType("npc").With(tagC, healthC)); err != nil {
+		t.Fatal(err)
+	}
+	w := NewWorld(reg, WorldOptions{IDs: NewIDGen(1, nil)})
+	e, err := w.Create("npc", CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := func() []string {
+		var out []string
+		for _, c := range e.Components() {
+			out = append(out, c.Name())
+		}
+		return out
+	}
+	if got := names(); !slices.Equal(got, []string{"health", "tag"}) {
+		t.Fatalf("components %v, want the type's, by name", got)
+	}
+	extraC.Set(e, 5)
+	speedC.Set(e, 2) // never registered: not listed
+	healthC.Remove(e)
+	if got := names(); !slices.Equal(got, []string{"extra", "tag"}) {
+		t.Fatalf("components %v after Set/Remove, want extra and tag", got)
+	}
+	// Every listed component reads back through the untyped view.
+	for _, c := range e.Components() {
+		if _, ok := c.GetAny(e); !ok {
+			t.Fatalf("%s listed but GetAny fails", c.Name())
+		}
+	}
+	e.Destroy()
+	if e.Components() != nil {
+		t.Fatal("a destroyed entity lists components")
+	}
+}
