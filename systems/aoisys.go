@@ -22,8 +22,8 @@ import (
 // Target.Destroyed() is true: its ID, Type and last position are still
 // readable, its components are gone.
 type AOIEvent struct {
-	Watcher, Target *ecs.Entity
-	Enter           bool
+	Watcher, Target *ecs.Entity // Watcher's interest set gained or lost Target
+	Enter           bool        // true: gained (enter); false: lost (leave)
 }
 
 // DefaultAOIExtent is the half-side of the default grid bounds: a space's

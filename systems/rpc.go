@@ -14,11 +14,11 @@ import (
 // inbox (a client's RPC forwarded by a gate, another game's call) or as a
 // timer fires it.
 type Call struct {
-	Target ecs.EntityID
-	Method string
+	Target ecs.EntityID // the entity whose method is called
+	Method string       // the method's name in the entity's type
 	// Args is the CBOR array of arguments (ecs.EncodeArgs).
 	Args   []byte
-	Caller ecs.Caller
+	Caller ecs.Caller // who calls, for the permission check
 	// ID identifies the call for its reply; 0 means no reply is wanted.
 	ID uint64
 }

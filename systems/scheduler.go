@@ -346,8 +346,8 @@ func (s *Scheduler) guard(sl *slot, what string, fn func() error) {
 
 // SystemStats is one system's record over the recent window.
 type SystemStats struct {
-	Name  string
-	Stage Stage
+	Name  string // System.Name
+	Stage Stage  // the slot it runs in (StageUser for user systems)
 	// Last, Mean and P99 are the system's time per tick: the last tick, and
 	// the mean and 99th percentile over the window.
 	Last, Mean, P99 time.Duration

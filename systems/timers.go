@@ -20,9 +20,9 @@ type TimerID uint64
 // which arguments, at which tick. Timers hold no closures, so a snapshot can
 // carry them and a new binary can fire them.
 type Timer struct {
-	ID     TimerID
-	Entity ecs.EntityID
-	Method string
+	ID     TimerID      // unique in the world's life (see Timers.NextID)
+	Entity ecs.EntityID // the entity whose method is called
+	Method string       // the method's name in the entity's type
 	// Args is the CBOR array of arguments (ecs.EncodeArgs). The timer
 	// shares it with whoever gave or received it: do not modify it.
 	Args []byte
