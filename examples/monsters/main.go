@@ -8,7 +8,8 @@
 //   - it declares a space type, Arena, and fills one arena with monsters;
 //   - it plugs the engine's systems (RPC dispatch, timers, movement, AOI)
 //     and one system of its own (wander) into the tick scheduler;
-//   - it runs a few ticks and prints what AOI reported each tick.
+//   - it runs a few ticks and prints what AOI reported each tick, and at
+//     the end the time each system took per tick.
 //
 // What happens: every monster wanders to random points of the arena. When
 // a monster sees another come into its area of interest (OnEnterAOI), it
@@ -131,8 +132,16 @@ func run(o options, out io.Writer) (result, error) {
 	}
 	g.stats.Alive = g.arena.NumMembers()
 	g.stats.RPC = g.rpc.Stats()
-	fmt.Fprintf(out, "after %d ticks: %d monsters left, %d hits, %d fainted; tick p99 %v\n",
-		o.Ticks, g.stats.Alive, g.stats.Hits, g.stats.Fainted, g.sched.Stats().TickP99.Round(time.Microsecond))
+	fmt.Fprintf(out, "after %d ticks: %d monsters left, %d hits, %d fainted\n",
+		o.Ticks, g.stats.Alive, g.stats.Hits, g.stats.Fainted)
+	// The scheduler times every system on every tick; a game exports these
+	// as metrics. (Wall-clock figures: they differ from run to run.)
+	st := g.sched.Stats()
+	fmt.Fprintf(out, "time per tick over the last %d ticks (mean / p99):\n", st.Samples)
+	for _, sys := range st.Systems {
+		fmt.Fprintf(out, "    %-8s %-8s %9v / %v\n", sys.Stage, sys.Name, sys.Mean.Round(time.Microsecond/10), sys.P99.Round(time.Microsecond/10))
+	}
+	fmt.Fprintf(out, "    %-17s %9v / %v\n", "whole tick", st.TickMean.Round(time.Microsecond/10), st.TickP99.Round(time.Microsecond/10))
 	return g.stats, nil
 }
 
@@ -156,7 +165,7 @@ func newGame(o options, out io.Writer) (*game, error) {
 	reg := ecs.NewRegistry()
 	for _, t := range []*ecs.EntityType{monster, arena} {
 		if err := reg.RegisterType(t); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("register %s: %w", t, err)
 		}
 	}
 
@@ -188,7 +197,7 @@ func newGame(o options, out io.Writer) (*game, error) {
 	var err error
 	g.arena, err = g.world.Create("Arena", ecs.CreateOptions{})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("create the arena: %w", err)
 	}
 	for i := range o.Monsters {
 		m, err := g.world.Create("Monster", ecs.CreateOptions{
@@ -201,12 +210,12 @@ func newGame(o options, out io.Writer) (*game, error) {
 			},
 		})
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("create monster %d: %w", i, err)
 		}
 		// Timers are data (entity, method, arguments, due tick), not
 		// closures, so a snapshot carries them across a hot swap.
 		if _, err := g.timers.Every(m, regenT, "Regen", regenHP); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("regen timer of %v: %w", m, err)
 		}
 	}
 	return g, nil

@@ -27,7 +27,8 @@ func TestRun(t *testing.T) {
 	if res.Alive+res.Fainted != 30 {
 		t.Fatalf("%d alive + %d fainted != 30", res.Alive, res.Fainted)
 	}
-	for _, want := range []string{"tick 1: ", "tick 5: ", " sees ", " hits ", "after 5 ticks: "} {
+	for _, want := range []string{"tick 1: ", "tick 5: ", " sees ", " hits ", "after 5 ticks: ",
+		"time per tick over the last 5 ticks", "aoi      aoi", "whole tick"} {
 		if !strings.Contains(out.String(), want) {
 			t.Fatalf("output lacks %q:\n%s", want, out.String())
 		}
