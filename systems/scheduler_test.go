@@ -8,6 +8,8 @@ import (
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/ecsworld/ecsworld/ecs"
 )
 
 // recorder returns a system that appends its name to *log each tick.
@@ -239,3 +241,61 @@ func (c *counting) Name() string       { return "counting" }
 func (c *counting) Update(*Tick) error { c.updates++; return nil }
 func (c *counting) BeginTick(*Tick)    { c.begins++ }
 func (c *counting) EndTick(*Tick)      { c.ends++ }
+
+// TestStatsFromAnotherGoroutine reads every Stats method the docs call
+// safe from any goroutine while ticks run (a metrics exporter does this);
+// -race checks the claim.
+func TestStatsFromAnotherGoroutine(t *testing.T) {
+	env := newTestEnv(t, 10)
+	space := env.space(t)
+	var mobs []*ecs.Entity
+	for i := range 20 {
+		mobs = append(mobs, env.mob(t, space, ecs.Vec3{X: float32(i * 3)}))
+	}
+	rpc := NewRPC(env.w, RPCOptions{})
+	timers := NewTimers(env.w, TimerOptions{})
+	a := NewAOI(env.w, AOIOptions{})
+	s := NewScheduler(env.w, Stages{RPC: rpc, Timers: timers, Movement: NewMovement(env.w), AOI: a},
+		SchedulerOptions{Interval: 50 * time.Millisecond, StatsWindow: 16})
+	for _, m := range mobs {
+		m.SetVelocity(ecs.Vec3{X: 5})
+		if _, err := timers.Every(m, 2, "Tick", 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	done, started, stopped := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		for n := 0; ; n++ {
+			_ = s.Stats()
+			_ = rpc.Stats()
+			_ = timers.Stats()
+			_ = a.Stats()
+			if n == 0 {
+				close(started)
+			}
+			select {
+			case <-done:
+				return
+			default:
+			}
+		}
+	}()
+	<-started // so the reads overlap the ticks
+	for i := range 100 {
+		rpc.Enqueue(Call{Target: mobs[i%len(mobs)].ID(), Method: "Hit", Args: mustArgs(t, i), Caller: ecs.ServerCaller()})
+		s.RunTick(time.Unix(0, 0))
+	}
+	close(done)
+	<-stopped
+	st := s.Stats()
+	if st.Tick != 100 || st.Samples != 16 || len(st.Systems) != 4 {
+		t.Fatalf("stats %+v", st)
+	}
+	if r := rpc.Stats(); r.OK != 100 {
+		t.Fatalf("rpc %+v", r)
+	}
+	if tm := timers.Stats(); tm.OK != 50*uint64(len(mobs)) {
+		t.Fatalf("timers %+v, want %d firings", tm, 50*len(mobs))
+	}
+}
