@@ -10,7 +10,8 @@
 //  4. user systems (in the order the game registered them with AddUser)
 //  5. movement     (Movement: velocity and destinations → positions)
 //  6. AOI          (AOI: one grid per space; enter/leave events and hooks)
-//  7. sync         (supplied by the game process: dirty state → batches)
+//  7. sync         (Sync: AOI views, dirty attributes and moves → per-gate
+//     data the game process encodes)
 //  8. outbox flush (supplied by the game process)
 //
 // A stage that fails or panics is recovered, counted and logged; it never
@@ -19,8 +20,15 @@
 // Scheduler.Stats for the metrics exporter and `ecsworld status`.
 //
 // None of the types here is safe for concurrent use unless its doc says so:
-// like the world, they belong to the tick goroutine. Scheduler.Stats is the
-// exception, so an exporter can read it from its own goroutine.
+// like the world, they belong to the tick goroutine. The Stats methods
+// (Scheduler, RPC, Timers, AOI) are the exception, so an exporter can read
+// them from its own goroutine. The AOI stage itself runs the grids of
+// several spaces on several goroutines (AOIOptions.Workers), but only
+// inside its Update, and it touches the world on the tick goroutine only.
+//
+// For freeze and restore: timers are plain data (Timers.All, NextID,
+// Restore, SetNow), the tick count is Scheduler.LastTick/SetLastTick, and
+// AOI grids are never saved but rebuilt without events (AOI.RebuildSilent).
 //
 // Logging uses the *zap.Logger passed in options, wrapped in a sampler so a
 // failure repeated every tick costs a few lines per second, not thousands.
