@@ -1,0 +1,70 @@
+// Package game is the game process of an ecsworld cluster as a library: it
+// owns an ecs.World and the tick, connects to every dispatcher, and turns
+// the wire (docs/cluster.md) into calls, clients and entities.
+//
+//	g, err := game.New(game.Config{Game: *cluster.Game(1), Dispatchers: cluster.DispatcherAddrs()},
+//		game.Setup{Types: []*ecs.EntityType{account, avatar, arena}, Systems: []systems.System{wander}},
+//		logger)
+//	err = g.Run(ctx)
+//
+// # Goroutines
+//
+// The goroutine that calls Run becomes the tick goroutine: it owns the
+// world and runs Setup.OnStart, every hook, method and system. One
+// goroutine per dispatcher dials, says Hello (with the type schema),
+// reads, decodes and puts messages into a bounded inbox; one more per link
+// writes what the tick queued (one Flush per tick). Every method of Game
+// belongs to the tick goroutine, except Stats and Do, which any goroutine
+// may call.
+//
+// # The tick
+//
+// The stages run in the order of DESIGN.md: inbox (network messages and
+// Do functions), RPC dispatch, timers, user systems, movement, AOI, sync
+// (systems.Sync, whose output the game encodes, each client frame once,
+// into one GateBatch per gate), outbox (routes, load reports, heartbeats,
+// then one flush per link).
+//
+// # Choices where docs/cluster.md is silent
+//
+//   - Which dispatcher: traffic about an entity goes to Shard(entity);
+//     everything for a gate (GateBatch, ClientBound, KickClient, and
+//     CallReply to a gate) to Shard(gate), so a gate sees them in the order
+//     they were made; CallReply to a game to Shard(the called entity);
+//     services to ShardString(name); GameLoad to every dispatcher.
+//   - Routes: EntityCreated is reported for entities created through Game
+//     (Create, boot entities, CreateEntityAnywhere/OnGame, migration in);
+//     entities made with World.Create directly stay reachable through the
+//     origin rule (the high 16 bits of their ID name this game) as long as
+//     they do not migrate. EntityDestroyed is reported for reported
+//     entities only, and never for an entity that migrated away.
+//   - Methods return only an error, so CallReply.Result is always empty; a
+//     reply callback gets the error (nil on success). Pending replies time
+//     out after Config.CallTimeout.
+//   - CreateEntityAnywhere: the caller's game assigns the EntityID (so the
+//     caller knows it at once) and sends the request to Shard(that ID).
+//   - Migration: the target game of EnterSpace for a space not on this game
+//     is the space's origin game (the high 16 bits of its ID); Migrate names
+//     the game explicitly. The migrating entity leaves its space here with
+//     the leave hooks, is removed without OnDestroy or client hooks
+//     (ecs.World.Remove), and on the target game is restored without
+//     OnCreated or OnClientConnected, then enters the space with the enter
+//     hooks. Its client keeps the entity and gets destroys for what it saw
+//     here and creates for what it sees there. A MigrateHold that does not
+//     come within Config.MigrateTimeout aborts the migration (the entity
+//     stays, and MigrateDone naming this game releases the dispatcher's
+//     hold).
+//   - Clients: ClientBound is sent for every entity that becomes bound, as
+//     the sync stage reports it (boot entities, Entity.SetClient in game
+//     code, migrations in). Client-moved types and their speed limit are
+//     declared in Setup.ClientMoved; SyncFromClient for any other entity,
+//     or from a client that does not own it, is refused and counted.
+//   - Messages for a dispatcher whose link is down are dropped and counted
+//     (Stats.Dropped); the link is redialled with backoff (100 ms doubling
+//     to 5 s).
+//
+// # Freeze and restore
+//
+// Config.Restored sets Hello.Restored. World, Timers and Scheduler expose
+// what a snapshot saves and restores; the freeze itself is not built here.
+package game

@@ -1,0 +1,243 @@
+package game
+
+import (
+	"fmt"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/ecsworld/ecsworld/ecs"
+	"github.com/ecsworld/ecsworld/netproto"
+)
+
+// migration is an entity of ours waiting for its dispatcher's MigrateHold.
+type migration struct {
+	e        *ecs.Entity
+	to       uint16
+	space    ecs.EntityID
+	pos      ecs.Vec3
+	deadline time.Time
+}
+
+// migrant is MigrateData.Blob: everything an entity takes to another game.
+// Keys are small integers so games of different versions agree on them.
+type migrant struct {
+	Type       string            `cbor:"1,keyasint"`
+	Pos        netproto.Vec3     `cbor:"2,keyasint"`
+	Yaw        float32           `cbor:"3,keyasint,omitempty"`
+	Attrs      map[string]any    `cbor:"4,keyasint,omitempty"`
+	Components map[string][]byte `cbor:"5,keyasint,omitempty"`
+	Timers     []migrantTimer    `cbor:"6,keyasint,omitempty"`
+	Gate       uint16            `cbor:"7,keyasint,omitempty"`
+	Client     uint64            `cbor:"8,keyasint,omitempty"`
+	Velocity   netproto.Vec3     `cbor:"9,keyasint"`
+	Dest       *netproto.Vec3    `cbor:"10,keyasint,omitempty"`
+	Speed      float32           `cbor:"11,keyasint,omitempty"`
+	AOIRadius  float32           `cbor:"12,keyasint,omitempty"`
+}
+
+// migrantTimer is a timer with its delay from the tick it left in.
+type migrantTimer struct {
+	Method string `cbor:"1,keyasint"`
+	Args   []byte `cbor:"2,keyasint,omitempty"`
+	After  uint64 `cbor:"3,keyasint,omitempty"`
+	Repeat uint64 `cbor:"4,keyasint,omitempty"`
+}
+
+// Migrate moves e to space on game to, at pos: it asks e's dispatcher to
+// hold e's traffic, and when it does, sends e over (components,
+// attributes, timers, client binding) and removes it here.
+func (g *Game) Migrate(e *ecs.Entity, to uint16, space ecs.EntityID, pos ecs.Vec3) error {
+	switch {
+	case e == nil || e.Destroyed():
+		return fmt.Errorf("game: migrate: %w", ecs.ErrNoEntity)
+	case e.IsSpace():
+		return fmt.Errorf("game: migrate %s: %w", e, ecs.ErrSpaceInSpace)
+	case to == 0 || to == g.id:
+		return fmt.Errorf("game: migrate %s to game %d: not another game", e, to)
+	case g.migrations[e.ID()] != nil:
+		return fmt.Errorf("game: migrate %s: %w", e, ErrMigrating)
+	}
+	err := g.sendShard(uint64(e.ID()), &netproto.MigrateRequest{Entity: uint64(e.ID()), From: g.id, To: to, Space: uint64(space)})
+	if err != nil {
+		return err
+	}
+	g.migrations[e.ID()] = &migration{e: e, to: to, space: space, pos: pos, deadline: g.now.Add(g.cfg.MigrateTimeout)}
+	return nil
+}
+
+// Migrating reports whether e waits for its migration to start.
+func (g *Game) Migrating(id ecs.EntityID) bool { return g.migrations[id] != nil }
+
+func (g *Game) onMigrateHold(m *netproto.MigrateHold) {
+	id := ecs.EntityID(m.Entity)
+	mg := g.migrations[id]
+	if mg == nil {
+		g.refuse("MigrateHold for no migration", zap.Uint64("entity", m.Entity))
+		return
+	}
+	delete(g.migrations, id)
+	e := mg.e
+	e.LeaveSpace() // the leave hooks run: e really leaves this space
+	if e.Destroyed() {
+		// A hook destroyed it: release the hold, there is nothing to move.
+		g.sendShard(m.Entity, &netproto.MigrateDone{Entity: m.Entity, Game: g.id})
+		return
+	}
+	blob, err := g.encodeMigrant(e, mg.pos)
+	if err != nil {
+		g.st.migrateAborts.Add(1)
+		g.log.Error("migration aborted: entity does not encode", zap.Stringer("entity", e), zap.Error(err))
+		g.sendShard(m.Entity, &netproto.MigrateDone{Entity: m.Entity, Game: g.id})
+		return
+	}
+	if err := g.sendShard(m.Entity, &netproto.MigrateData{Entity: m.Entity, Space: uint64(mg.space), To: mg.to, Blob: blob}); err != nil {
+		g.st.migrateAborts.Add(1)
+		g.log.Error("migration aborted: MigrateData not sent", zap.Stringer("entity", e), zap.Error(err))
+		g.sendShard(m.Entity, &netproto.MigrateDone{Entity: m.Entity, Game: g.id})
+		return
+	}
+	g.sync.Migrating(e)
+	g.timers.CancelEntity(id)
+	if err := g.world.Remove(e); err != nil {
+		g.log.Error("migrated entity not removed", zap.Stringer("entity", e), zap.Error(err))
+	}
+	g.migratedOut[id] = true
+	delete(g.routed, id)
+	g.st.migratedOut.Add(1)
+	g.log.Debug("entity migrated out", zap.Stringer("entity", e), zap.Uint16("to", mg.to))
+}
+
+// encodeMigrant encodes e, placed at pos (where it enters its new space).
+func (g *Game) encodeMigrant(e *ecs.Entity, pos ecs.Vec3) ([]byte, error) {
+	mg := migrant{
+		Type: e.Type().Name(), Pos: vec(pos), Yaw: e.Yaw(), Attrs: e.Attrs().ToMap(),
+		Gate: e.Client().Gate, Client: uint64(e.Client().Client),
+		Velocity: vec(e.Velocity()), AOIRadius: e.AOIRadius(),
+	}
+	for _, c := range e.Components() {
+		v, ok := c.GetAny(e)
+		if !ok {
+			continue
+		}
+		b, err := g.codec.MarshalValue(v)
+		if err != nil {
+			return nil, fmt.Errorf("component %s: %w", c.Name(), err)
+		}
+		if mg.Components == nil {
+			mg.Components = make(map[string][]byte)
+		}
+		mg.Components[c.Name()] = b
+	}
+	if d, ok := e.Destination(); ok {
+		dv := vec(d)
+		mg.Dest, mg.Speed = &dv, e.MoveSpeed()
+	}
+	now := g.timers.Now()
+	for _, t := range g.timers.All() {
+		if t.Entity != e.ID() {
+			continue
+		}
+		after := uint64(1)
+		if t.Due > now {
+			after = t.Due - now
+		}
+		mg.Timers = append(mg.Timers, migrantTimer{Method: t.Method, Args: t.Args, After: after, Repeat: t.Repeat})
+	}
+	return g.codec.MarshalValue(&mg)
+}
+
+func (g *Game) onMigrateData(m *netproto.MigrateData) {
+	id := ecs.EntityID(m.Entity)
+	done := func() { g.sendShard(m.Entity, &netproto.MigrateDone{Entity: m.Entity, Game: g.id}) }
+	if m.To != g.id {
+		g.refuse("MigrateData for another game", zap.Uint16("to", m.To))
+		return
+	}
+	var mg migrant
+	if err := g.codec.UnmarshalValue(m.Blob, &mg); err != nil {
+		g.st.migrateFailures.Add(1)
+		g.log.Error("migrating entity lost: bad blob", zap.Stringer("entity", id), zap.Error(err))
+		done()
+		return
+	}
+	e, err := g.restoreMigrant(id, &mg)
+	if err != nil {
+		g.st.migrateFailures.Add(1)
+		g.log.Error("migrating entity lost", zap.Stringer("entity", id), zap.String("type", mg.Type), zap.Error(err))
+		done()
+		return
+	}
+	if s, ok := g.world.Entity(ecs.EntityID(m.Space)); ok && s.IsSpace() {
+		if err := e.EnterSpace(s, e.Pos()); err != nil {
+			g.log.Error("migrated entity did not enter its space", zap.Stringer("entity", e), zap.Error(err))
+		}
+	} else {
+		g.log.Error("migrated entity's space is not on this game; it stays outside any space",
+			zap.Stringer("entity", e), zap.Uint64("space", m.Space))
+	}
+	g.routed[id] = true
+	if e.Client().Bound() {
+		g.sync.Adopt(e)
+	}
+	g.st.migratedIn.Add(1)
+	done()
+	g.log.Debug("entity migrated in", zap.Stringer("entity", e))
+}
+
+// restoreMigrant recreates an entity from its blob, without hooks.
+func (g *Game) restoreMigrant(id ecs.EntityID, mg *migrant) (*ecs.Entity, error) {
+	t, ok := g.reg.Type(mg.Type)
+	if !ok {
+		return nil, fmt.Errorf("%w: %q", ecs.ErrNoType, mg.Type)
+	}
+	var own []any
+	type named struct {
+		c ecs.Component
+		v any
+	}
+	var extra []named
+	for name, b := range mg.Components {
+		c, ok := g.reg.Component(name)
+		if !ok {
+			g.log.Warn("migrating entity's component unknown here: dropped", zap.Stringer("entity", id), zap.String("component", name))
+			continue
+		}
+		v := c.New()
+		if err := g.codec.UnmarshalValue(b, v); err != nil {
+			return nil, fmt.Errorf("component %s: %w", name, err)
+		}
+		mine := false
+		for _, tc := range t.Components() {
+			if tc.Name() == name {
+				mine = true
+			}
+		}
+		if mine {
+			own = append(own, v)
+		} else {
+			extra = append(extra, named{c, v})
+		}
+	}
+	e, err := g.world.Create(mg.Type, ecs.CreateOptions{
+		ID: id, Pos: unvec(mg.Pos), Yaw: mg.Yaw, Attrs: mg.Attrs, Components: own, Restore: true,
+		Client: ecs.ClientBinding{Gate: mg.Gate, Client: ecs.ClientID(mg.Client)},
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, x := range extra {
+		if err := x.c.SetAny(e, x.v); err != nil {
+			g.log.Warn("migrating entity's component not set", zap.Stringer("entity", e), zap.Error(err))
+		}
+	}
+	e.SetVelocity(unvec(mg.Velocity))
+	if mg.Dest != nil {
+		e.SetDestination(unvec(*mg.Dest), mg.Speed)
+	}
+	e.SetAOIRadius(mg.AOIRadius)
+	for _, tm := range mg.Timers {
+		g.timers.AddTimer(id, tm.After, tm.Repeat, tm.Method, tm.Args)
+	}
+	return e, nil
+}
