@@ -114,6 +114,7 @@ type Game struct {
 	lookups     map[uint64]*lookup
 	registering map[string][]func(holder ecs.EntityID, won bool)
 	migrations  map[ecs.EntityID]*migration
+	handoffs    []*migration          // held this tick, handed off in the outbox stage
 	migratedOut map[ecs.EntityID]bool // removed this tick by a migration
 	routed      map[ecs.EntityID]bool // EntityCreated reported
 	out         outbox

@@ -24,11 +24,14 @@ type fakeDispatcher struct {
 	ln    netproto.Listener
 	codec *netproto.Codec
 	msgs  chan fromGame
+	seen  []fromGame // received, not yet expected (test goroutine only)
 
-	mu    sync.Mutex
-	games map[uint16]netproto.Link
-	hello map[uint16]*netproto.Hello
-	wg    sync.WaitGroup
+	mu       sync.Mutex
+	games    map[uint16]netproto.Link
+	hello    map[uint16]*netproto.Hello
+	hellos   map[uint16]int
+	services map[string]uint64
+	wg       sync.WaitGroup
 }
 
 type fromGame struct {
@@ -47,7 +50,8 @@ func newFakeDispatcher(t *testing.T, ctx context.Context) *fakeDispatcher {
 		t.Fatal(err)
 	}
 	fd := &fakeDispatcher{t: t, ln: ln, codec: codec, msgs: make(chan fromGame, 4096),
-		games: map[uint16]netproto.Link{}, hello: map[uint16]*netproto.Hello{}}
+		games: map[uint16]netproto.Link{}, hello: map[uint16]*netproto.Hello{}, hellos: map[uint16]int{},
+		services: map[string]uint64{}}
 	fd.wg.Add(1)
 	go fd.accept(ctx)
 	t.Cleanup(func() {
@@ -93,6 +97,7 @@ func (fd *fakeDispatcher) serve(l netproto.Link) {
 	fd.mu.Lock()
 	fd.games[h.ID] = l
 	fd.hello[h.ID] = h
+	fd.hellos[h.ID]++
 	fd.mu.Unlock()
 	fd.codec.Send(l, &netproto.HelloAck{ID: 1, Version: netproto.ProtocolVersion})
 	l.Flush()
@@ -129,6 +134,32 @@ func (fd *fakeDispatcher) route(from uint16, m netproto.Message) {
 		fd.send(from, &netproto.MigrateHold{Entity: x.Entity})
 	case *netproto.MigrateData:
 		fd.send(x.To, x)
+	case *netproto.ServiceRegister:
+		fd.mu.Lock()
+		holder, taken := fd.services[x.Name]
+		if !taken {
+			holder = x.Entity
+			fd.services[x.Name] = holder
+		}
+		fd.mu.Unlock()
+		fd.send(from, &netproto.ServiceRegistered{Name: x.Name, Entity: holder, Won: holder == x.Entity})
+	case *netproto.ServiceLookup:
+		fd.mu.Lock()
+		holder := fd.services[x.Name]
+		fd.mu.Unlock()
+		fd.send(from, &netproto.ServiceLookupReply{Name: x.Name, CallID: x.CallID, Entity: holder})
+	}
+}
+
+// drop closes game id's link, as a dispatcher restart would.
+func (fd *fakeDispatcher) drop(id uint16) {
+	fd.mu.Lock()
+	l := fd.games[id]
+	delete(fd.games, id)
+	delete(fd.hello, id)
+	fd.mu.Unlock()
+	if l != nil {
+		l.Close()
 	}
 }
 
@@ -164,10 +195,17 @@ func (fd *fakeDispatcher) waitHello(t *testing.T, id uint16) *netproto.Hello {
 	return nil
 }
 
-// expect returns the first message from game that pred accepts, skipping
-// others.
+// expect returns the first message from game that pred accepts, and
+// removes it. Messages it passes over are kept for later expects, so the
+// order in which two games' messages arrive does not matter.
 func (fd *fakeDispatcher) expect(t *testing.T, game uint16, what string, pred func(m netproto.Message) bool) netproto.Message {
 	t.Helper()
+	for i, fm := range fd.seen {
+		if fm.game == game && pred(fm.msg) {
+			fd.seen = slices.Delete(fd.seen, i, i+1)
+			return fm.msg
+		}
+	}
 	timer := time.NewTimer(testTimeout)
 	defer timer.Stop()
 	for {
@@ -176,6 +214,7 @@ func (fd *fakeDispatcher) expect(t *testing.T, game uint16, what string, pred fu
 			if fm.game == game && pred(fm.msg) {
 				return fm.msg
 			}
+			fd.seen = append(fd.seen, fm)
 		case <-timer.C:
 			t.Fatalf("game %d never sent %s", game, what)
 			return nil
@@ -584,8 +623,11 @@ func TestGameMigration(t *testing.T) {
 		return place{a.ID(), m.ID()}
 	})
 	b := ecs.ClientBinding{Gate: 3, Client: 3<<48 | 5}
+	var guard ecs.EntityID
 	hero := do(t, g1, func(g *Game) ecs.EntityID {
 		home, _ := g.Create("Arena", ecs.CreateOptions{})
+		gd, _ := g.Create("Mob", ecs.CreateOptions{Space: home, Pos: ecs.Vec3{X: 2}})
+		guard = gd.ID()
 		e, err := g.Create("Mob", ecs.CreateOptions{Space: home, Client: b,
 			Attrs: map[string]any{"name": "traveller", "bag": []any{"map"}}, Components: []any{mobData{Level: 9}}})
 		if err != nil {
@@ -600,6 +642,21 @@ func TestGameMigration(t *testing.T) {
 		}
 		return e.ID()
 	})
+	// Game 1 shows the client the guard, then takes it back when the hero
+	// leaves, but not the hero itself.
+	fd.batchWith(t, 1, b.Gate, "the guard's create", func(cm clientMsg) bool {
+		ce, ok := cm.msg.(*netproto.CreateEntity)
+		return ok && ce.Entity == uint64(guard)
+	})
+	msgs, _ := fd.batchWith(t, 1, b.Gate, "the guard's destroy", func(cm clientMsg) bool {
+		d, ok := cm.msg.(*netproto.DestroyEntity)
+		return ok && d.Entity == uint64(guard) && slices.Equal(cm.clients, []uint64{uint64(b.Client)})
+	})
+	for _, cm := range msgs {
+		if d, ok := cm.msg.(*netproto.DestroyEntity); ok && d.Entity == uint64(hero) {
+			t.Error("the migrating player was destroyed on its client")
+		}
+	}
 	fd.expect(t, 2, "MigrateDone", func(m netproto.Message) bool {
 		d, ok := m.(*netproto.MigrateDone)
 		return ok && d.Entity == uint64(hero) && d.Game == 2
@@ -644,7 +701,7 @@ func TestGameMigration(t *testing.T) {
 	}
 	// Game 2 tells the gate about the binding and shows the client its new
 	// neighbours, but not itself again (the client kept it).
-	msgs, _ := fd.batchWith(t, 2, b.Gate, "the new neighbour's create", func(cm clientMsg) bool {
+	msgs, _ = fd.batchWith(t, 2, b.Gate, "the new neighbour's create", func(cm clientMsg) bool {
 		ce, ok := cm.msg.(*netproto.CreateEntity)
 		return ok && ce.Entity == uint64(there.mob)
 	})
@@ -652,5 +709,81 @@ func TestGameMigration(t *testing.T) {
 		if ce, ok := cm.msg.(*netproto.CreateEntity); ok && ce.Entity == uint64(hero) {
 			t.Error("migrated player re-created on its client")
 		}
+	}
+}
+
+func TestGameServicesGateDownAndReconnect(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*testTimeout)
+	defer cancel()
+	fd := newFakeDispatcher(t, ctx)
+	tw1, tw2 := newTestWorld(), newTestWorld()
+	won := make(chan bool, 2)
+	setup1 := tw1.setup()
+	var bank ecs.EntityID
+	setup1.OnStart = func(g *Game) error {
+		// Before any link is up: the registration waits in the backlog.
+		e, err := g.Create("Mob", ecs.CreateOptions{})
+		if err != nil {
+			return err
+		}
+		bank = e.ID()
+		return g.RegisterService("bank", e.ID(), func(holder ecs.EntityID, w bool) { won <- w && holder == e.ID() })
+	}
+	g1 := startGame(t, ctx, testConfig(1, fd.addr()), setup1)
+	if !recv(t, won, "ServiceRegistered") {
+		t.Error("first registrant did not win")
+	}
+	load := fd.expect(t, 1, "GameLoad", func(m netproto.Message) bool { _, ok := m.(*netproto.GameLoad); return ok }).(*netproto.GameLoad)
+	if load.Game != 1 || load.Entities != 1 {
+		t.Errorf("GameLoad = %+v", load)
+	}
+
+	g2 := startGame(t, ctx, testConfig(2, fd.addr()), tw2.setup())
+	fd.waitHello(t, 2)
+	replies := make(chan error, 1)
+	holders := make(chan ecs.EntityID, 1)
+	do(t, g2, func(g *Game) bool {
+		rival, _ := g.Create("Mob", ecs.CreateOptions{})
+		g.RegisterService("bank", rival.ID(), func(_ ecs.EntityID, w bool) { won <- w })
+		g.CallService(0, "bank", "Ping", func(err error) { replies <- err }, 5)
+		g.LookupService("nobody", func(id ecs.EntityID) { holders <- id })
+		return true
+	})
+	if recv(t, won, "second ServiceRegistered") {
+		t.Error("second registrant won")
+	}
+	if n := recv(t, tw1.pinged, "Ping through the service"); n != 5 {
+		t.Errorf("Ping(%d)", n)
+	}
+	if err := recv(t, replies, "service call reply"); err != nil {
+		t.Errorf("service call: %v", err)
+	}
+	if id := recv(t, holders, "lookup of an unknown service"); id != 0 {
+		t.Errorf("unknown service held by %v", id)
+	}
+
+	// A gate goes down: every client of that gate is unbound.
+	hero := do(t, g1, func(g *Game) ecs.EntityID {
+		e, _ := g.Create("Hero", ecs.CreateOptions{Client: ecs.ClientBinding{Gate: 9, Client: 9<<48 | 1}})
+		return e.ID()
+	})
+	fd.send(1, &netproto.GateDown{Gate: 9})
+	if id := recv(t, tw1.disconnected, "OnClientDisconnected after GateDown"); id != hero {
+		t.Errorf("OnClientDisconnected on %v, want %v", id, hero)
+	}
+
+	// The dispatcher drops game 1: it says Hello again and works on.
+	fd.drop(1)
+	eventually(t, "game 1 redials", func() bool {
+		fd.mu.Lock()
+		defer fd.mu.Unlock()
+		return fd.hellos[1] == 2
+	})
+	do(t, g2, func(g *Game) bool { g.Call(0, bank, "Ping", 6); return true })
+	if n := recv(t, tw1.pinged, "Ping after the reconnect"); n != 6 {
+		t.Errorf("Ping(%d)", n)
+	}
+	if st := g1.Stats(); st.Backlogged == 0 || st.Connected != 1 {
+		t.Errorf("stats = %+v", st)
 	}
 }

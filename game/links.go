@@ -29,8 +29,22 @@ type dispLink struct {
 	link netproto.Link
 	kick chan struct{}
 
-	lastSend time.Time // tick goroutine only
+	// tick goroutine only
+	lastSend time.Time
+	backlog  []queued // sent while the link was down, oldest first
+	backlogN int      // bytes in backlog
 }
+
+// queued is a message kept for a link that is down.
+type queued struct {
+	typ     netproto.MsgType
+	payload []byte
+}
+
+// maxBacklog bounds the bytes kept per dispatcher while its link is down
+// (what OnStart registers before the links are up, what a short outage
+// holds); beyond it messages are dropped and counted.
+const maxBacklog = 8 << 20
 
 func newDispLink(idx int, addr string) *dispLink {
 	return &dispLink{idx: idx, addr: addr, kick: make(chan struct{}, 1)}
@@ -214,14 +228,34 @@ func (g *Game) writeLoop(l netproto.Link, d *dispLink, done <-chan struct{}) {
 	}
 }
 
-// sendTo queues msg on dispatcher i; a link that is down drops it.
+// sendTo queues msg on dispatcher i. While the link is down the message
+// is kept (up to maxBacklog bytes, then dropped and counted) and sent, in
+// order, before anything else once the link is up again.
 func (g *Game) sendTo(i int, msg netproto.Message) error {
 	d := g.links[i]
 	l := d.current()
-	if l == nil {
-		g.st.dropped.Add(1)
-		g.warn.Warn("message dropped: dispatcher not connected", zap.String("dispatcher", d.addr), zap.Stringer("type", msg.MsgType()))
-		return fmt.Errorf("%w: %s (%v)", ErrNoDispatcher, d.addr, msg.MsgType())
+	if l != nil && len(d.backlog) > 0 {
+		g.drainBacklog(d, l)
+	}
+	if l == nil || len(d.backlog) > 0 {
+		if msg.MsgType() == netproto.MsgHeartbeat {
+			return nil
+		}
+		payload, err := g.codec.AppendMessage(nil, msg)
+		if err != nil {
+			g.st.dropped.Add(1)
+			return fmt.Errorf("game: encode %v: %w", msg.MsgType(), err)
+		}
+		if d.backlogN+len(payload) > maxBacklog {
+			g.st.dropped.Add(1)
+			g.warn.Warn("message dropped: dispatcher not connected and its backlog is full",
+				zap.String("dispatcher", d.addr), zap.Stringer("type", msg.MsgType()))
+			return fmt.Errorf("%w: %s (%v)", ErrNoDispatcher, d.addr, msg.MsgType())
+		}
+		d.backlog = append(d.backlog, queued{msg.MsgType(), payload})
+		d.backlogN += len(payload)
+		g.st.backlogged.Add(1)
+		return nil
 	}
 	if err := g.codec.Send(l, msg); err != nil {
 		g.st.dropped.Add(1)
@@ -233,12 +267,33 @@ func (g *Game) sendTo(i int, msg netproto.Message) error {
 	return nil
 }
 
+// drainBacklog sends what was kept for d while it was down; what the link
+// refuses stays for the next try.
+func (g *Game) drainBacklog(d *dispLink, l netproto.Link) {
+	n := 0
+	for _, q := range d.backlog {
+		if err := l.Send(q.typ, q.payload); err != nil {
+			g.warn.Warn("backlog not sent yet", zap.String("dispatcher", d.addr), zap.Error(err))
+			break
+		}
+		d.backlogN -= len(q.payload)
+		g.st.msgsOut.Add(1)
+		n++
+	}
+	clear(d.backlog[:n])
+	d.backlog = d.backlog[n:]
+	if len(d.backlog) == 0 {
+		d.backlog = nil
+	}
+}
+
 // sendShard queues msg on the dispatcher of key (netproto.Shard).
 func (g *Game) sendShard(key uint64, msg netproto.Message) error {
 	return g.sendTo(g.shard(key), msg)
 }
 
-// sendAll queues msg on every connected dispatcher.
+// sendAll queues msg on every connected dispatcher (for reports that a
+// later one replaces: not kept for a link that is down).
 func (g *Game) sendAll(msg netproto.Message) {
 	for i, d := range g.links {
 		if d.current() != nil {

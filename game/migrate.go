@@ -17,6 +17,7 @@ type migration struct {
 	space    ecs.EntityID
 	pos      ecs.Vec3
 	deadline time.Time
+	held     bool // MigrateHold came; the hand-off runs in the outbox stage
 }
 
 // migrant is MigrateData.Blob: everything an entity takes to another game.
@@ -69,32 +70,49 @@ func (g *Game) Migrate(e *ecs.Entity, to uint16, space ecs.EntityID, pos ecs.Vec
 // Migrating reports whether e waits for its migration to start.
 func (g *Game) Migrating(id ecs.EntityID) bool { return g.migrations[id] != nil }
 
+// onMigrateHold marks the migration ready: the hand-off itself runs in
+// the outbox stage, so the entity finishes this tick here (the calls
+// already queued for it, its timers, the user systems) and nothing is
+// sent in its name after it left.
 func (g *Game) onMigrateHold(m *netproto.MigrateHold) {
-	id := ecs.EntityID(m.Entity)
-	mg := g.migrations[id]
-	if mg == nil {
+	mg := g.migrations[ecs.EntityID(m.Entity)]
+	if mg == nil || mg.held {
 		g.refuse("MigrateHold for no migration", zap.Uint64("entity", m.Entity))
 		return
 	}
-	delete(g.migrations, id)
+	mg.held = true
+	g.handoffs = append(g.handoffs, mg)
+}
+
+// handOff sends the entities whose traffic is held to their new game.
+func (g *Game) handOff() {
+	for _, mg := range g.handoffs {
+		g.handOffOne(mg)
+	}
+	clear(g.handoffs)
+	g.handoffs = g.handoffs[:0]
+}
+
+func (g *Game) handOffOne(mg *migration) {
 	e := mg.e
+	id := e.ID()
+	delete(g.migrations, id)
+	release := func() { g.sendShard(uint64(id), &netproto.MigrateDone{Entity: uint64(id), Game: g.id}) }
 	e.LeaveSpace() // the leave hooks run: e really leaves this space
 	if e.Destroyed() {
-		// A hook destroyed it: release the hold, there is nothing to move.
-		g.sendShard(m.Entity, &netproto.MigrateDone{Entity: m.Entity, Game: g.id})
+		// Destroyed meanwhile: release the hold, there is nothing to move.
+		release()
 		return
 	}
 	blob, err := g.encodeMigrant(e, mg.pos)
-	if err != nil {
-		g.st.migrateAborts.Add(1)
-		g.log.Error("migration aborted: entity does not encode", zap.Stringer("entity", e), zap.Error(err))
-		g.sendShard(m.Entity, &netproto.MigrateDone{Entity: m.Entity, Game: g.id})
-		return
+	if err == nil {
+		err = g.sendShard(uint64(id), &netproto.MigrateData{Entity: uint64(id), Space: uint64(mg.space), To: mg.to, Blob: blob})
 	}
-	if err := g.sendShard(m.Entity, &netproto.MigrateData{Entity: m.Entity, Space: uint64(mg.space), To: mg.to, Blob: blob}); err != nil {
+	if err != nil {
+		// The entity stays here, outside any space.
 		g.st.migrateAborts.Add(1)
-		g.log.Error("migration aborted: MigrateData not sent", zap.Stringer("entity", e), zap.Error(err))
-		g.sendShard(m.Entity, &netproto.MigrateDone{Entity: m.Entity, Game: g.id})
+		g.log.Error("migration aborted", zap.Stringer("entity", e), zap.Uint16("to", mg.to), zap.Error(err))
+		release()
 		return
 	}
 	g.sync.Migrating(e)

@@ -227,6 +227,7 @@ func (g *Game) sendBound(e *ecs.Entity, b ecs.ClientBinding) {
 // flushOutbox is stage 8: routes of destroyed entities, the periodic load
 // report and timeouts, heartbeats, then one flush per link.
 func (g *Game) flushOutbox(t *systems.Tick) error {
+	g.handOff()
 	for _, e := range g.world.Destroyed() {
 		id := e.ID()
 		if g.migratedOut[id] {
@@ -249,7 +250,11 @@ func (g *Game) flushOutbox(t *systems.Tick) error {
 	}
 	hb := g.cfg.Game.Link.HeartbeatInterval
 	for i, d := range g.links {
-		if hb > 0 && now.Sub(d.lastSend) >= hb && d.current() != nil {
+		l := d.current()
+		if l != nil && len(d.backlog) > 0 {
+			g.drainBacklog(d, l)
+		}
+		if hb > 0 && now.Sub(d.lastSend) >= hb && l != nil {
 			g.sendTo(i, &netproto.Heartbeat{})
 		}
 		d.flush()
@@ -283,7 +288,7 @@ func (g *Game) expire(now time.Time) {
 		}
 	}
 	for id, m := range g.migrations {
-		if now.After(m.deadline) {
+		if !m.held && now.After(m.deadline) {
 			delete(g.migrations, id)
 			g.st.migrateAborts.Add(1)
 			g.log.Error("migration aborted: no MigrateHold", zap.Stringer("entity", id), zap.Uint16("to", m.to))

@@ -14,7 +14,7 @@ type counters struct {
 	badFrames, badPositions, clientMoves                    atomic.Uint64
 	callTimeouts, bootFailures, createFailures              atomic.Uint64
 	migratedOut, migratedIn, migrateAborts, migrateFailures atomic.Uint64
-	hookPanics, dialErrors                                  atomic.Uint64
+	hookPanics, dialErrors, backlogged                      atomic.Uint64
 	connected                                               atomic.Int64
 	entities, spaces, clients                               atomic.Int64
 }
@@ -34,8 +34,10 @@ type Stats struct {
 	Dispatchers, Connected int
 	// MsgsIn and MsgsOut count messages from and to dispatchers.
 	MsgsIn, MsgsOut uint64
-	// Dropped: messages not sent (link down, queue full, unknown service).
-	Dropped uint64
+	// Dropped: messages not sent (link down with a full backlog, queue
+	// full, unknown service). Backlogged: messages kept while their link
+	// was down, sent when it came back.
+	Dropped, Backlogged uint64
 	// BadMessages: received messages that did not decode. Refused:
 	// messages that decoded but could not be used (a reply for no call, a
 	// move of an entity the client does not own).
@@ -66,7 +68,7 @@ func (g *Game) Stats() Stats {
 		RPC: g.rpc.Stats(), Timers: g.timers.Stats(), AOI: g.aoi.Stats(),
 		Entities: int(c.entities.Load()), Spaces: int(c.spaces.Load()), Clients: int(c.clients.Load()),
 		Dispatchers: len(g.links), Connected: int(c.connected.Load()),
-		MsgsIn: c.msgsIn.Load(), MsgsOut: c.msgsOut.Load(), Dropped: c.dropped.Load(),
+		MsgsIn: c.msgsIn.Load(), MsgsOut: c.msgsOut.Load(), Dropped: c.dropped.Load(), Backlogged: c.backlogged.Load(),
 		BadMessages: c.badMessages.Load(), Refused: c.refused.Load(),
 		BatchesOut: c.batchesOut.Load(), FramesOut: c.framesOut.Load(), PositionsOut: c.positionsOut.Load(),
 		BadFrames: c.badFrames.Load(), BadPositions: c.badPositions.Load(), ClientMoves: c.clientMoves.Load(),
