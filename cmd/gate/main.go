@@ -1,0 +1,139 @@
+// Command gate runs one gate of an ecsworld cluster: the process clients
+// connect to (KCP, TCP, WebSocket).
+//
+//	gate -config cluster.toml -id 1 [-addrs FILE]
+//
+// It runs until SIGINT or SIGTERM, then tells its clients it is shutting
+// down and exits 0. With -addrs it writes the addresses it bound (useful
+// with port 0) to FILE as one JSON object {"kcp": ..., "tcp": ..., "ws":
+// ...} once it listens; the file appears complete or not at all.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/ecsworld/ecsworld/config"
+	"github.com/ecsworld/ecsworld/gate"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "gate:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	path := flag.String("config", "cluster.toml", "cluster file")
+	id := flag.Uint("id", 1, "this gate's id (its [gate.N] section)")
+	addrsFile := flag.String("addrs", "", "write the bound listen addresses to this file as JSON")
+	flag.Parse()
+	if flag.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", flag.Args())
+	}
+	if *id < 1 || *id > 65535 {
+		return fmt.Errorf("-id %d: must be 1..65535", *id)
+	}
+	cl, err := config.Load(*path)
+	if err != nil {
+		return err
+	}
+	cfg := cl.Gate(uint16(*id))
+	if cfg == nil {
+		return fmt.Errorf("%s has no [gate.%d]", *path, *id)
+	}
+	log, err := newLogger(cfg.LogLevel, cfg.LogFormat)
+	if err != nil {
+		return err
+	}
+	defer log.Sync()
+	for _, w := range cl.Warnings() {
+		log.Warn(w)
+	}
+
+	var opts []gate.Option
+	if bt, ok := bootType(cl); ok {
+		opts = append(opts, gate.WithBootType(bt))
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	g, err := gate.New(*cfg, cl.DispatcherAddrs(), log, opts...)
+	if err != nil {
+		return err
+	}
+	if err := g.Start(ctx); err != nil {
+		return err
+	}
+	if *addrsFile != "" {
+		if err := writeAddrs(*addrsFile, g.Addrs()); err != nil {
+			stop()
+			g.Wait()
+			return err
+		}
+	}
+	return g.Wait()
+}
+
+// writeAddrs writes a atomically: a temporary file renamed into place, so
+// a launcher polling for it never reads half of it.
+func writeAddrs(path string, a gate.Addrs) error {
+	b, err := json.Marshal(map[string]string{"kcp": a.KCP, "tcp": a.TCP, "ws": a.WS})
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write addresses: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write addresses: %w", err)
+	}
+	return nil
+}
+
+// bootType is the games' boot_entity when they all agree on it: the gate's
+// own section has none, and a game picked by a dispatcher uses its own when
+// ClientConnected leaves it empty.
+func bootType(cl *config.Cluster) (string, bool) {
+	if len(cl.Games) == 0 {
+		return "", false
+	}
+	bt := cl.Games[0].BootEntity
+	for _, g := range cl.Games[1:] {
+		if g.BootEntity != bt {
+			return "", false
+		}
+	}
+	return bt, bt != ""
+}
+
+// newLogger builds the process logger from the config: console (human
+// readable) or json (production, sampled).
+func newLogger(level, format string) (*zap.Logger, error) {
+	lvl, err := zapcore.ParseLevel(level)
+	if err != nil {
+		return nil, fmt.Errorf("log level: %w", err)
+	}
+	var zc zap.Config
+	switch format {
+	case "json":
+		zc = zap.NewProductionConfig()
+	case "console", "":
+		zc = zap.NewDevelopmentConfig()
+		zc.Development = false
+		zc.Sampling = &zap.SamplingConfig{Initial: 100, Thereafter: 100}
+	default:
+		return nil, fmt.Errorf("log format %q: console or json", format)
+	}
+	zc.Level = zap.NewAtomicLevelAt(lvl)
+	return zc.Build()
+}
