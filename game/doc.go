@@ -49,8 +49,11 @@
 //     the leave hooks, is removed without OnDestroy or client hooks
 //     (ecs.World.Remove), and on the target game is restored without
 //     OnCreated or OnClientConnected, then enters the space with the enter
-//     hooks. Its client keeps the entity and gets destroys for what it saw
-//     here and creates for what it sees there. A MigrateHold that does not
+//     hooks. The hand-off (encode, send, remove) runs in the outbox stage of
+//     the tick the MigrateHold arrives in, so the entity finishes that tick
+//     here: calls already queued for it run. Its client keeps the entity
+//     and gets destroys for what it saw here and creates for what it sees
+//     there. A MigrateHold that does not
 //     come within Config.MigrateTimeout aborts the migration (the entity
 //     stays, and MigrateDone naming this game releases the dispatcher's
 //     hold).
@@ -59,9 +62,17 @@
 //     code, migrations in). Client-moved types and their speed limit are
 //     declared in Setup.ClientMoved; SyncFromClient for any other entity,
 //     or from a client that does not own it, is refused and counted.
-//   - Messages for a dispatcher whose link is down are dropped and counted
-//     (Stats.Dropped); the link is redialled with backoff (100 ms doubling
-//     to 5 s).
+//   - Links: a lost dispatcher link is redialled with backoff (100 ms
+//     doubling to 5 s). Messages for it meanwhile are kept, up to 8 MiB per
+//     link, and sent in order before anything else once it is back (what
+//     OnStart sends before the first connection goes out this way); beyond
+//     that they are dropped and counted (Stats.Dropped). After a
+//     reconnect, the game reports again the routes and the services it
+//     holds on that dispatcher's shard, since a dispatcher drops those of a
+//     game whose link it lost.
+//   - ClientDisconnected for a client this game does not know is ignored
+//     when it names no entity (dispatchers send those to every game), and
+//     counted as refused otherwise.
 //
 // # Freeze and restore
 //

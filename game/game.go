@@ -111,6 +111,7 @@ type Game struct {
 	pending     map[uint64]*pendingCall // our calls awaiting a CallReply
 	replies     map[uint64]replyRoute   // calls dispatched here awaiting the RPC stage
 	services    map[string]ecs.EntityID
+	owned       map[string]ecs.EntityID // services we won, registered again after a reconnect
 	lookups     map[uint64]*lookup
 	registering map[string][]func(holder ecs.EntityID, won bool)
 	migrations  map[ecs.EntityID]*migration
@@ -225,6 +226,7 @@ func New(cfg Config, setup Setup, log *zap.Logger) (*Game, error) {
 		pending:     make(map[uint64]*pendingCall),
 		replies:     make(map[uint64]replyRoute),
 		services:    make(map[string]ecs.EntityID),
+		owned:       make(map[string]ecs.EntityID),
 		lookups:     make(map[uint64]*lookup),
 		registering: make(map[string][]func(ecs.EntityID, bool)),
 		migrations:  make(map[ecs.EntityID]*migration),

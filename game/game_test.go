@@ -779,6 +779,18 @@ func TestGameServicesGateDownAndReconnect(t *testing.T) {
 		defer fd.mu.Unlock()
 		return fd.hellos[1] == 2
 	})
+	// Routes and services are reported again (the dispatcher dropped them
+	// with the link): each appears twice in all.
+	for range 2 {
+		fd.expect(t, 1, "EntityCreated of the bank", func(m netproto.Message) bool {
+			c, ok := m.(*netproto.EntityCreated)
+			return ok && c.Entity == uint64(bank)
+		})
+		fd.expect(t, 1, "ServiceRegister of the bank", func(m netproto.Message) bool {
+			r, ok := m.(*netproto.ServiceRegister)
+			return ok && r.Name == "bank" && r.Entity == uint64(bank)
+		})
+	}
 	do(t, g2, func(g *Game) bool { g.Call(0, bank, "Ping", 6); return true })
 	if n := recv(t, tw1.pinged, "Ping after the reconnect"); n != 6 {
 		t.Errorf("Ping(%d)", n)

@@ -168,7 +168,11 @@ func (g *Game) onClientDisconnected(m *netproto.ClientDisconnected) {
 		})
 	}
 	if e == nil {
-		g.refuse("ClientDisconnected for no bound entity", zap.Uint64("client", m.Client), zap.Uint64("entity", m.Entity))
+		if m.Entity != 0 {
+			g.refuse("ClientDisconnected for no bound entity", zap.Uint64("client", m.Client), zap.Uint64("entity", m.Entity))
+		}
+		// Entity 0: the dispatchers tell every game about a client that
+		// left before it was bound; the others ignore it.
 		return
 	}
 	e.SetClient(ecs.ClientBinding{}) // runs OnClientDisconnected
@@ -235,6 +239,9 @@ func (g *Game) onServiceRegistered(m *netproto.ServiceRegistered) {
 	if m.Entity != 0 {
 		g.services[m.Name] = ecs.EntityID(m.Entity)
 	}
+	if m.Won {
+		g.owned[m.Name] = ecs.EntityID(m.Entity)
+	}
 	ws := g.registering[m.Name]
 	if len(ws) == 0 {
 		return
@@ -261,4 +268,29 @@ func (g *Game) onServiceLookupReply(m *netproto.ServiceLookupReply) {
 		g.services[l.name] = ecs.EntityID(m.Entity)
 	}
 	l.cb(ecs.EntityID(m.Entity))
+}
+
+// onLinkUp runs on the tick goroutine when dispatcher i's link comes back:
+// a dispatcher drops the routes and services of a game whose link it lost,
+// so they are reported again.
+func (g *Game) onLinkUp(i int) {
+	d := g.links[i]
+	if !d.wasUp {
+		d.wasUp = true
+		return
+	}
+	n := 0
+	for id := range g.routed {
+		if e, ok := g.world.Entity(id); ok && g.shard(uint64(id)) == i {
+			g.sendTo(i, &netproto.EntityCreated{Entity: uint64(e.ID()), Game: g.id})
+			n++
+		}
+	}
+	for name, e := range g.owned {
+		if _, ok := g.world.Entity(e); ok && netproto.ShardString(name, len(g.links)) == i {
+			g.sendTo(i, &netproto.ServiceRegister{Name: name, Entity: uint64(e)})
+			g.registering[name] = append(g.registering[name], nil)
+		}
+	}
+	g.log.Info("dispatcher link back: routes reported again", zap.String("dispatcher", d.addr), zap.Int("routes", n))
 }

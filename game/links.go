@@ -31,6 +31,7 @@ type dispLink struct {
 
 	// tick goroutine only
 	lastSend time.Time
+	wasUp    bool     // the link has been up before (onLinkUp)
 	backlog  []queued // sent while the link was down, oldest first
 	backlogN int      // bytes in backlog
 }
@@ -116,6 +117,10 @@ func (g *Game) connLoop(ctx context.Context, d *dispLink) {
 		log.Info("dispatcher link up", zap.Uint16("dispatcher_id", did))
 		d.set(l)
 		g.st.connected.Add(1)
+		select {
+		case g.inbox <- inMsg{from: d.idx, fn: func(g *Game) { g.onLinkUp(d.idx) }}:
+		case <-ctx.Done():
+		}
 		done := make(chan struct{})
 		var wg sync.WaitGroup
 		wg.Add(1)

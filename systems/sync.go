@@ -170,6 +170,7 @@ type Sync struct {
 	arena    []ecs.ClientID
 	groups   []SyncGroup
 	scratch  []ecs.ClientBinding
+	ents     []*ecs.Entity
 }
 
 // syncWatcher is an entity bound to a client and what that client sees.
@@ -637,7 +638,8 @@ func plainAttr(v any) any {
 
 // attrs emits the attribute deltas of the tick.
 func (s *Sync) attrs() {
-	dirty := slices.Clone(s.world.AttrDirty())
+	dirty := append(s.ents[:0], s.world.AttrDirty()...)
+	defer s.dropEnts(dirty)
 	slices.SortFunc(dirty, func(a, b *ecs.Entity) int { return cmp.Compare(a.ID(), b.ID()) })
 	for _, e := range dirty {
 		if e.Destroyed() {
@@ -734,13 +736,20 @@ func (s *Sync) deltas(e *ecs.Entity) (all, own []ecs.AttrChange) {
 	return all, own
 }
 
+// dropEnts keeps es's array for the next use, without its references.
+func (s *Sync) dropEnts(es []*ecs.Entity) {
+	clear(es)
+	s.ents = es[:0]
+}
+
 // positions emits the latest position of every entity moved since the
 // last send, to the clients that see it and to its own client.
 func (s *Sync) positions() {
 	if len(s.moved) == 0 {
 		return
 	}
-	ms := make([]*ecs.Entity, 0, len(s.moved))
+	ms := s.ents[:0]
+	defer func() { s.dropEnts(ms) }()
 	for _, e := range s.moved {
 		if !e.Destroyed() {
 			ms = append(ms, e)
