@@ -52,6 +52,13 @@ const (
 	// minHeartbeat keeps a hostile or misconfigured gate from making the
 	// client spin.
 	minHeartbeat = 20 * time.Millisecond
+	// IdleFactor times the heartbeat interval is the default idle
+	// timeout: the gate heartbeats a quiet client every interval, checked
+	// twice per interval, so silence past 1.5 intervals already means
+	// trouble; four leaves room for a loaded machine.
+	IdleFactor = 4
+	// MinIdleTimeout is the least default idle timeout.
+	MinIdleTimeout = time.Second
 	// kcpCloseLinger is how long Close waits after sending Disconnect
 	// over KCP before closing the session.
 	kcpCloseLinger = 30 * time.Millisecond
@@ -70,9 +77,10 @@ type Options struct {
 	HandshakeTimeout time.Duration
 	// IdleTimeout closes the client with ErrIdle when nothing (not even a
 	// Heartbeat) arrives from the gate for this long: the only way to
-	// notice a dead gate over KCP. Zero: no idle timeout, because a quiet
-	// world may legitimately send a client nothing. Set it only against a
-	// gate that heartbeats its clients.
+	// notice a dead gate over KCP. The gate heartbeats a client it has sent
+	// nothing for its heartbeat interval. Zero: IdleFactor times the
+	// interval of the gate's ClientWelcome, at least MinIdleTimeout.
+	// Negative: never.
 	IdleTimeout time.Duration
 	// Link configures the transport. MaxFrame defaults to
 	// netproto.DefaultClientMaxFrame on every transport and also bounds the
@@ -184,7 +192,7 @@ func newClient(link netproto.Link, codec *netproto.Codec, opts Options, w *netpr
 		transport:  transport,
 		clientID:   w.Client,
 		heartbeat:  hb,
-		idle:       opts.IdleTimeout,
+		idle:       idleTimeout(opts.IdleTimeout, hb),
 		calls:      make(map[uint64]chan netproto.ClientCallReply),
 		view:       view{entities: make(map[uint64]*entityState)},
 		maxRecent:  opts.RecentErrors,
@@ -197,6 +205,20 @@ func newClient(link netproto.Link, codec *netproto.Codec, opts Options, w *netpr
 	c.lastRecv.Store(now)
 	return c
 }
+
+// idleTimeout resolves Options.IdleTimeout for a heartbeat interval.
+func idleTimeout(opt, hb time.Duration) time.Duration {
+	switch {
+	case opt < 0:
+		return 0
+	case opt > 0:
+		return opt
+	}
+	return max(IdleFactor*hb, MinIdleTimeout)
+}
+
+// IdleTimeout is the resolved idle timeout (0: none).
+func (c *Client) IdleTimeout() time.Duration { return c.idle }
 
 // Dial connects to a gate over transport ("kcp", "tcp" or "ws"), sends
 // ClientHello and waits for ClientWelcome, bounded by ctx and

@@ -72,7 +72,12 @@ func TestClientSession(t *testing.T) {
 			g := startGate(t, tr)
 			ev := newEvents()
 			c, gc := g.connect(ctx, &netproto.ClientWelcome{Client: testClientID, HeartbeatMs: 40, Version: netproto.ProtocolVersion},
-				Options{Token: "secret", Role: "bot", Hooks: ev.hooks()})
+				// The fake gate does not heartbeat: no idle timeout on a
+				// loaded machine.
+				Options{Token: "secret", Role: "bot", Hooks: ev.hooks(), IdleTimeout: -1})
+			if c.IdleTimeout() != 0 {
+				t.Fatalf("idle timeout %v, want none", c.IdleTimeout())
+			}
 			if c.ClientID() != testClientID || c.Heartbeat() != 40*time.Millisecond || c.Transport() != tr {
 				t.Fatalf("client %d heartbeat %v transport %q", c.ClientID(), c.Heartbeat(), c.Transport())
 			}
@@ -287,8 +292,8 @@ func TestClientPlayerChange(t *testing.T) {
 	defer cancel()
 	g := startGate(t, "tcp")
 	c, gc := g.connect(ctx, &netproto.ClientWelcome{Client: testClientID}, Options{})
-	if c.Heartbeat() != DefaultHeartbeat {
-		t.Fatalf("heartbeat %v without one in the welcome", c.Heartbeat())
+	if c.Heartbeat() != DefaultHeartbeat || c.IdleTimeout() != IdleFactor*DefaultHeartbeat {
+		t.Fatalf("heartbeat %v, idle timeout %v without a heartbeat in the welcome", c.Heartbeat(), c.IdleTimeout())
 	}
 	if err := c.Move(1, 2, 3, 0); !errors.Is(err, ErrNoPlayer) {
 		t.Fatalf("move without player: %v", err)
@@ -430,4 +435,20 @@ func mustArgs(t *testing.T, codec *netproto.Codec, args ...any) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+func TestIdleTimeoutDefaults(t *testing.T) {
+	tests := []struct {
+		opt, hb, want time.Duration
+	}{
+		{0, 5 * time.Second, 20 * time.Second},
+		{0, 40 * time.Millisecond, MinIdleTimeout},
+		{-1, time.Second, 0},
+		{3 * time.Second, time.Second, 3 * time.Second},
+	}
+	for _, tc := range tests {
+		if got := idleTimeout(tc.opt, tc.hb); got != tc.want {
+			t.Errorf("idleTimeout(%v, %v) = %v, want %v", tc.opt, tc.hb, got, tc.want)
+		}
+	}
 }

@@ -68,13 +68,16 @@
 //
 // # Choices where the contract is silent
 //
-//   - Liveness: the contract does not say whether a gate heartbeats its
-//     clients, so by default the client never times out a silent gate (a
-//     quiet world may send nothing). Options.IdleTimeout turns on a
-//     watchdog, which is the only way to notice a dead gate over KCP; over
-//     TCP and WebSocket a dead gate is a link error.
+//   - Liveness: the gate heartbeats a client it has sent nothing for the
+//     interval of its ClientWelcome, so by default the client closes with
+//     ErrIdle after IdleFactor intervals of silence (at least
+//     MinIdleTimeout): the only way to notice a dead gate over KCP, which
+//     has no close. Options.IdleTimeout overrides it; negative disables it.
 //   - WebSocket addresses: a bare host:port[/path] gets "ws://"; the gate
-//     chooses the path.
+//     serves "/ws" and also accepts "/".
+//   - Close over KCP waits kcpCloseLinger (30 ms) after sending Disconnect,
+//     because kcp-go writes datagrams from its own goroutine and closing at
+//     once drops the goodbye.
 //   - A ClientWelcome with Version 0 (absent) is accepted; another version
 //     than netproto.ProtocolVersion fails Dial. ClientID 0 fails Dial.
 //     HeartbeatMs 0 means DefaultHeartbeat.
