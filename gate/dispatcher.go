@@ -188,23 +188,37 @@ func (d *dispatcherLink) handshake(l netproto.Link) error {
 		return err
 	}
 	t := time.AfterFunc(helloAckTimeout, func() { l.Close() })
-	typ, payload, err := l.Recv()
-	t.Stop()
-	if err != nil {
-		return fmt.Errorf("gate: waiting for HelloAck from %s: %w", d.addr, err)
+	defer t.Stop()
+	// A dispatcher answers HelloAck first; a Heartbeat or the TypeSchema
+	// ahead of it is tolerated.
+	for range 16 {
+		typ, payload, err := l.Recv()
+		if err != nil {
+			return fmt.Errorf("gate: waiting for HelloAck from %s: %w", d.addr, err)
+		}
+		g.stats.dispatcherIn.add(typ, 1, uint64(len(payload)+netproto.FrameHeaderSize))
+		if typ == netproto.MsgHeartbeat {
+			continue
+		}
+		m, err := g.internalCodec.Decode(typ, payload)
+		if err != nil {
+			return fmt.Errorf("gate: handshake with %s: %w", d.addr, err)
+		}
+		switch m := m.(type) {
+		case *netproto.HelloAck:
+			if m.Version != 0 && m.Version != netproto.ProtocolVersion {
+				d.log.Warn("dispatcher speaks another protocol version", zap.Uint32("version", m.Version), zap.Uint32("ours", netproto.ProtocolVersion))
+			}
+			return nil
+		case *netproto.HelloReject:
+			return fmt.Errorf("gate: dispatcher %s rejected us: %s", d.addr, m.Reason)
+		case *netproto.TypeSchema:
+			g.schema.set(m.Game, m.Types)
+		default:
+			return fmt.Errorf("gate: dispatcher %s answered Hello with %v", d.addr, typ)
+		}
 	}
-	g.stats.dispatcherIn.add(typ, 1, uint64(len(payload)+netproto.FrameHeaderSize))
-	m, err := g.internalCodec.Decode(typ, payload)
-	if err != nil {
-		return fmt.Errorf("gate: handshake with %s: %w", d.addr, err)
-	}
-	switch m := m.(type) {
-	case *netproto.HelloAck:
-		return nil
-	case *netproto.HelloReject:
-		return fmt.Errorf("gate: dispatcher %s rejected us: %s", d.addr, m.Reason)
-	}
-	return fmt.Errorf("gate: dispatcher %s answered Hello with %v", d.addr, typ)
+	return fmt.Errorf("gate: dispatcher %s sent no HelloAck", d.addr)
 }
 
 // writer flushes when woken and sends a Heartbeat when the link has been

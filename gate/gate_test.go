@@ -677,3 +677,60 @@ func TestShutdown(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+func TestShardedDispatchers(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ds := []*fakeDispatcher{newFakeDispatcher(t, ctx, testSchema), newFakeDispatcher(t, ctx, testSchema)}
+	g, err := New(testConfig(), []string{ds[0].addr(), ds[1].addr()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); g.Wait() })
+	for _, d := range ds {
+		<-d.hellos
+	}
+	eventually(t, "both links up", func() bool { return g.Stats().DispatchersUp == 2 })
+	tg := &testGate{Gate: g, disp: ds[0]}
+
+	// Entities of each shard.
+	var own, other uint64
+	for i := uint64(1); own == 0 || other == 0; i++ {
+		e := 1<<48 | i
+		if netproto.Shard(e, 2) == 0 && own == 0 {
+			own = e
+		} else if netproto.Shard(e, 2) == 1 && other == 0 {
+			other = e
+		}
+	}
+	c := tg.connect(t, "tcp")
+	boot := ds[netproto.Shard(c.id, 2)]
+	expect(t, boot, func(m *netproto.ClientConnected) bool { return m.Client == c.id })
+	none(t, ds[1-netproto.Shard(c.id, 2)], 50*time.Millisecond, func(m *netproto.ClientConnected) bool { return true })
+
+	// Bind from dispatcher 0 and show the other entity from dispatcher 1:
+	// a gate takes game traffic from any dispatcher.
+	ds[0].send(t, &netproto.ClientBound{Gate: g.ID(), Client: c.id, Entity: own, Type: "Avatar", ClientMoved: true})
+	tg.disp = ds[1]
+	tg.sync(t, c, netproto.BatchItem{Clients: []uint64{c.id}, Frames: frame(t, &netproto.CreateEntity{Entity: other, Type: "Avatar"}),
+		Vis: netproto.VisEnter, VisEntity: other, VisType: "Avatar"})
+	eventually(t, "binding", func() bool { gc := g.client(c.id); return gc != nil && gc.ownEntity.Load() == own })
+
+	c.sendMsg(&netproto.ClientCall{Entity: own, Method: "SetName", CallID: 1})
+	c.sendMsg(&netproto.ClientCall{Entity: other, Method: "Wave", CallID: 2})
+	expect(t, ds[0], func(m *netproto.CallEntity) bool { return m.CallID == 1 && m.Target == own })
+	expect(t, ds[1], func(m *netproto.CallEntity) bool { return m.CallID == 2 && m.Target == other })
+	c.sendMsg(&netproto.ClientMove{Records: []netproto.PositionRecord{{Entity: own, X: 1}}})
+	expect(t, ds[0], func(m *netproto.SyncFromClient) bool { return m.Client == c.id })
+
+	// A reply may come back through either dispatcher.
+	ds[1].send(t, &netproto.CallReply{CallID: 1, To: netproto.Peer{Role: netproto.RoleGate, ID: g.ID()}, Client: c.id})
+	if r, ok := c.recv().(*netproto.ClientCallReply); !ok || r.CallID != 1 {
+		t.Fatalf("reply %+v", r)
+	}
+	c.sendMsg(&netproto.Disconnect{})
+	expect(t, ds[0], func(m *netproto.ClientDisconnected) bool { return m.Client == c.id && m.Entity == own })
+	eventually(t, "normal disconnect counted", func() bool { return g.Stats().Disconnects[DisconnectNormal] == 1 })
+}
