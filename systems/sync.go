@@ -179,6 +179,9 @@ type syncWatcher struct {
 	b     ecs.ClientBinding
 	sees  map[ecs.EntityID]*ecs.Entity
 	fresh bool // bound during this Update: its AOI events are already in sees
+	// ownPos: send the owner its position at the next position send (an
+	// adopted entity arrives where its client has not seen it yet).
+	ownPos bool
 }
 
 type syncType struct {
@@ -237,7 +240,8 @@ func (s *Sync) Notice(e *ecs.Entity) {
 
 // Adopt is Notice for an entity that arrived already bound (a migration or
 // a restore): its client already has the entity, so no IsPlayer create is
-// sent, only what it sees.
+// sent, only what it sees and, at the next position send, where the entity
+// is now.
 func (s *Sync) Adopt(e *ecs.Entity) {
 	if e != nil {
 		s.adopted[e.ID()] = true
@@ -444,7 +448,10 @@ func (s *Sync) bind(e *ecs.Entity) {
 	s.byClient[b.Client] = e.ID()
 	adopted := s.adopted[e.ID()]
 	s.out.Bindings = append(s.out.Bindings, SyncBinding{Entity: e, Client: b, Adopted: adopted})
-	if !adopted {
+	if adopted {
+		w.ownPos = true
+		s.moved[e.ID()] = e
+	} else {
 		s.players = append(s.players, syncReq{b: b, e: e})
 		s.created[syncPair{b.Client, e.ID()}] = true
 	}
@@ -765,10 +772,11 @@ func (s *Sync) positions() {
 				s.scratch = append(s.scratch, w.b)
 			}
 		}
-		if w := s.watchers[id]; w != nil && w.e == e && !w.fresh && !s.isGone(w.b) {
-			if p, ok := s.selfPos[id]; !ok || p != e.Pos() {
+		if w := s.watchers[id]; w != nil && w.e == e && (!w.fresh || w.ownPos) && !s.isGone(w.b) {
+			if p, ok := s.selfPos[id]; !ok || p != e.Pos() || w.ownPos {
 				s.scratch = append(s.scratch, w.b)
 			}
+			w.ownPos = false
 		}
 		delete(s.selfPos, id)
 		if len(s.scratch) == 0 {

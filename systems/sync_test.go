@@ -377,6 +377,10 @@ func TestSyncAdoptAndSweep(t *testing.T) {
 	if len(out.Bindings) != 1 || !out.Bindings[0].Adopted {
 		t.Errorf("bindings = %+v", out.Bindings)
 	}
+	// Its client learns where it arrived.
+	if len(out.Positions) != 1 || out.Positions[0].ID != e.ID() || !slices.Equal(flatten(out.Positions[0].To), []ecs.ClientID{31}) {
+		t.Errorf("adopted positions = %+v", out.Positions)
+	}
 	// A binding made without Notice is found by the sweep.
 	m.SetClient(ecs.ClientBinding{Gate: 3, Client: 32})
 	out = env.tick()
