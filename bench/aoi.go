@@ -44,6 +44,11 @@ type AOI interface {
 	Init(side float32, x, z []float32)
 	// Move moves id to (x, z) and appends the resulting events.
 	Move(id int32, x, z float32)
+	// Update finishes the moves made since the last Update: after it, the
+	// neighbour sets and events are complete. The driver calls it at the
+	// end of every tick (or partial tick) inside the timed region, so an
+	// implementation that defers work to the end of the tick pays for it.
+	Update()
 	// Neighbours appends to dst the ids id sees (any order).
 	Neighbours(id int32, dst []int32) []int32
 	// Events returns the events appended since ResetEvents.
@@ -167,6 +172,7 @@ func (d *AOIDriver) Run(n int) (time.Duration, int) {
 		for i := d.next; i < d.next+k; i++ {
 			d.A.Move(int32(i), x[i], z[i])
 		}
+		d.A.Update()
 		elapsed += time.Since(start)
 		events += d.A.EventCount()
 		d.A.ResetEvents()
@@ -256,4 +262,5 @@ func moveAll(a AOI, sim *AOISim, n int) {
 	for i := range n {
 		a.Move(int32(i), sim.X[i], sim.Z[i])
 	}
+	a.Update()
 }

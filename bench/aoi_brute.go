@@ -20,6 +20,9 @@ func inAOI(dx, dz float32) bool {
 	return dx <= AOIRadius && -dx <= AOIRadius && dz <= AOIRadius && -dz <= AOIRadius
 }
 
+// Update does nothing: every Move is complete when it returns.
+func (a *BruteAOI) Update() {}
+
 // Move compares every other entity's status from the old and the new
 // position and emits both directions of each change.
 func (a *BruteAOI) Move(id int32, x, z float32) {

@@ -94,6 +94,9 @@ func (a *XZListAOI) Init(_ float32, x, z []float32) {
 	a.events = a.events[:0]
 }
 
+// Update does nothing: every Move is complete when it returns.
+func (a *XZListAOI) Update() {}
+
 // Move updates the position, re-sorts the node in both lists and adjusts the
 // neighbour set.
 func (a *XZListAOI) Move(id int32, x, z float32) {

@@ -17,7 +17,8 @@
 //
 // After every call, every entity's interest and watcher sets equal exactly
 // what a brute-force test over all pairs gives for the current positions and
-// radii. The changes are reported as events, buffered in call order: an
+// radii. The changes are reported as events, buffered in the order they were
+// applied (see Move for the order of queued moves): an
 // Event{W, T, true} when W starts seeing T, an Event{W, T, false} when it
 // stops. Every enter is matched by exactly one later leave, or the pair is
 // still in range. AddSilent builds the same sets without events (restore
@@ -25,24 +26,33 @@
 //
 // # How it is fast
 //
-// Entities live in a dense cell array (row-major) whose cells store the
-// entity's position, radius key and handle inline, so a candidate scan reads
-// sequential memory. A move visits only the cells whose status can change:
-// those between the old and new areas of the smallest and the largest radius
-// in the grid. Cells fully inside both the old and the new area (for the
-// smallest radius) or fully outside both (for the largest) are skipped, so
-// the cost per move grows with the number of neighbours near the edge of
-// the area, not with the number of entities. For each candidate the was-in
-// and is-in tests are done from the old and new positions in both directions
-// (W→T with W's radius, T→W with T's radius); no set is looked up, because
-// the sets always equal the in-range pairs of the current positions.
+// The grid keeps every entity twice, in two views of one cell array: thin
+// rows cut into long cells, and thin columns cut into long cells. Cells store
+// each entity's position, radius key and handle inline, and the cells of a
+// line are packed in segments of eight, so a stretch of cells along a line is
+// one contiguous run of entries. A move reads only the band where a pair's
+// status can change: between the area of the smallest radius around both the
+// old and the new centre (everything there stays in range) and the area of
+// the largest radius around either (everything beyond stays out). The rows
+// above and below the band's interior come from the row view, the columns
+// beside it from the column view, so a move reads a handful of runs whatever
+// the number of entities; cost grows with the neighbours near the edge of the
+// area. For each candidate both directions are tested from the old and the
+// new position; when every entity shares one radius a single key decides
+// both. No set is looked up on this path and no map is used.
+//
+// Move only queues: the queue is applied by the next query or mutation, in
+// thin-row order of the destinations, so the moves of a tick walk the grid
+// and the lists of neighbouring entities while they are in the caches. A
+// handle moved twice before that moves once, to its last position.
 //
 // Each entity keeps one list of neighbours partitioned in three sections:
 // those it sees only, those it sees and that see it (mutual), and those that
 // see it only. Interest and Watchers are two overlapping windows of that one
 // list, so symmetric pairs (the common case of equal radii) are stored once.
-// Moving a handle between sections is an O(1) swap. No map is used on the
-// per-move path, and the steady state allocates nothing.
+// Pair changes are logged and applied in bulk, owner by owner, when a list
+// is read or the log grows large (Flush applies it on demand). The steady
+// state allocates nothing.
 //
 // # Bounds and values
 //

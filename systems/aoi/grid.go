@@ -41,9 +41,9 @@ const (
 	DefaultRadiusHint = 100
 	// CellsPerRadius is how many thin cells span one radius when the cell
 	// size is derived from the radius hint.
-	CellsPerRadius = 8
+	CellsPerRadius = 16
 	// LongPerThin is the aspect ratio of the cells (see Config.CellSize).
-	LongPerThin = 4
+	LongPerThin = 8
 )
 
 // Config describes a grid. The zero value is invalid: the bounds must be set.
@@ -92,6 +92,7 @@ type entity struct {
 	x, z float32
 	r    float32 // radius as set (sanitized)
 	k    uint32  // radius key
+	p    int32   // 1 + index of the pending move in Grid.pend, 0 if none
 	live bool
 }
 
@@ -114,12 +115,16 @@ type Grid struct {
 	rowsL      int32
 	absMax     float64 // largest magnitude of the bounds, for rounding margins
 
-	ix     [2]index // 0: rows (line = thin row, position = long column); 1: columns
+	rowZ   []float32 // rowZ[j]: the least z with rowT(z) >= j (±Inf at the ends)
+	ix     [2]index  // 0: rows (line = thin row, position = long column); 1: columns
 	ents   []entity
 	free   []Handle
 	n      int
 	radii  []radCount // positive radii of live entities, ascending
 	events []Event
+	pend   []pending // moves not applied yet (see Move)
+	order  []int32   // scratch of update: pend indices in row order
+	rowCnt []int32   // scratch of update: counting sort by thin row
 
 	// Scratch of one operation.
 	spans    []span
@@ -188,6 +193,10 @@ func NewGrid(cfg Config) (*Grid, error) {
 	for _, v := range []float32{cfg.MinX, cfg.MinZ, cfg.MaxX, cfg.MaxZ} {
 		g.absMax = max(g.absMax, math.Abs(float64(v)))
 	}
+	g.rowZ = make([]float32, g.rowsT+1)
+	for j := range g.rowZ {
+		g.rowZ[j] = g.rowStart(int32(j))
+	}
 	g.ix[0] = newIndex(g.rowsT, g.colsL)
 	g.ix[1] = newIndex(g.colsT, g.rowsL)
 	return g, nil
@@ -214,6 +223,10 @@ func (g *Grid) Pos(h Handle) (x, z float32) {
 		return 0, 0
 	}
 	e := &g.ents[h]
+	if e.p != 0 {
+		p := &g.pend[e.p-1]
+		return p.x, p.z
+	}
 	return e.x, e.z
 }
 
@@ -253,6 +266,7 @@ func (g *Grid) Sees(w, t Handle) bool {
 	if !g.Valid(w) || !g.Valid(t) || w == t {
 		return false
 	}
+	g.update()
 	a, b := &g.ents[w], &g.ents[t]
 	return g.dist(b.x-a.x, b.z-a.z) < a.k
 }
@@ -260,10 +274,17 @@ func (g *Grid) Sees(w, t Handle) bool {
 // Events returns the events buffered since the last ResetEvents, in the
 // order they happened. The slice aliases the buffer: consume it before the
 // next mutating call.
-func (g *Grid) Events() []Event { return g.events }
+func (g *Grid) Events() []Event {
+	g.update()
+	return g.events
+}
 
-// ResetEvents empties the event buffer, keeping its capacity.
-func (g *Grid) ResetEvents() { g.events = g.events[:0] }
+// ResetEvents applies the pending moves and empties the event buffer,
+// keeping its capacity.
+func (g *Grid) ResetEvents() {
+	g.update()
+	g.events = g.events[:0]
+}
 
 // Add inserts an entity at (x, z) with the given radius and returns its
 // handle. It emits the enter events of every pair now in range, in both
@@ -276,6 +297,7 @@ func (g *Grid) Add(x, z, radius float32) Handle { return g.add(x, z, radius, fal
 func (g *Grid) AddSilent(x, z, radius float32) Handle { return g.add(x, z, radius, true) }
 
 func (g *Grid) add(x, z, radius float32, silent bool) Handle {
+	g.update()
 	x, z, radius = clampCoord(x), clampCoord(z), clampRadius(radius)
 	var h Handle
 	if n := len(g.free); n > 0 {
@@ -305,6 +327,7 @@ func (g *Grid) Remove(h Handle) {
 	if !g.Valid(h) {
 		return
 	}
+	g.update()
 	e := &g.ents[h]
 	if len(g.radii) > 0 {
 		g.region(e.x, e.z, e.x, e.z, -1, g.radii[len(g.radii)-1].r)
@@ -354,13 +377,8 @@ func (g *Grid) change(w, t Handle, s, s2 uint8, silent bool) {
 	g.lists.log = append(g.lists.log, pairChange{w: w, t: t, s: s, s2: s2})
 }
 
-// Move sets h's position, emitting the enter and leave events of every pair
-// whose status changed in either direction. An invalid handle is ignored.
-func (g *Grid) Move(h Handle, x, z float32) {
-	if !g.Valid(h) {
-		return
-	}
-	x, z = clampCoord(x), clampCoord(z)
+// moveNow moves h to the sanitized (x, z) and records the changes.
+func (g *Grid) moveNow(h Handle, x, z float32) {
 	e := &g.ents[h]
 	ox, oz := e.x, e.z
 	if ox == x && oz == z {
@@ -371,6 +389,10 @@ func (g *Grid) Move(h Handle, x, z float32) {
 		return
 	}
 	lo, hi := g.radii[0].r, g.radii[len(g.radii)-1].r
+	if g.shape == Square && g.moveBand(h, e, x, z, lo, hi) {
+		g.maybeFlush()
+		return
+	}
 	g.relocate(h, e, x, z)
 	g.region(ox, oz, x, z, lo, hi)
 	if g.shape == Square {
@@ -509,6 +531,7 @@ func (g *Grid) SetRadius(h Handle, r float32) {
 		return
 	}
 	r = clampRadius(r)
+	g.update()
 	e := &g.ents[h]
 	if r == e.r {
 		return
@@ -666,4 +689,24 @@ func clampRadius(r float32) float32 {
 		return MaxRadius
 	}
 	return r
+}
+
+// rowStart returns the least float32 z with rowT(z) >= j: -Inf for j = 0,
+// +Inf for j = rowsT. Since rowT is monotone, rowT(z) is in [j0, j1] iff
+// rowStart(j0) <= z < rowStart(j1+1), a test far cheaper than rowT.
+func (g *Grid) rowStart(j int32) float32 {
+	if j <= 0 {
+		return float32(math.Inf(-1))
+	}
+	if j >= g.rowsT {
+		return float32(math.Inf(1))
+	}
+	z := float32(g.minZ + float64(j)*g.thin)
+	for g.rowT(z) >= j {
+		z = math.Nextafter32(z, float32(math.Inf(-1)))
+	}
+	for g.rowT(z) < j {
+		z = math.Nextafter32(z, float32(math.Inf(1)))
+	}
+	return z
 }

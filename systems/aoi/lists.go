@@ -113,7 +113,10 @@ func (ls *lists) threshold() int {
 // Flush applies the pending changes to the neighbour lists. Interest and
 // Watchers call it; the grid also calls it when the log grows large. A
 // caller may call it at a convenient time to choose when the cost is paid.
-func (g *Grid) Flush() { g.lists.flush() }
+func (g *Grid) Flush() {
+	g.update()
+	g.lists.flush()
+}
 
 func (g *Grid) maybeFlush() {
 	if len(g.lists.log) >= g.lists.threshold() {

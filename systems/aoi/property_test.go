@@ -291,3 +291,49 @@ func runProperty(t *testing.T, seed uint64) {
 		t.Fatalf("pairs left after removing all: %v", rp)
 	}
 }
+
+// TestPropertyTicks moves many entities per tick, as the AOI system does
+// (enough to take the row-sorted path of update, with repeated moves of one
+// handle in a tick), and checks the sets and the event stream after each.
+func TestPropertyTicks(t *testing.T) {
+	for seed := range 12 {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(seed), 0x71c5))
+			shape := Shape(seed % 2)
+			side := float32(300 + rng.IntN(700))
+			g, err := NewGrid(Config{Shape: shape, MaxX: side, MaxZ: side, RadiusHint: 50})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := &model{shape: shape}
+			rp := replay{}
+			n := 100 + rng.IntN(200)
+			uniform := seed%3 != 0
+			for range n {
+				x, z := rng.Float32()*side, rng.Float32()*side
+				r := float32(50)
+				if !uniform {
+					r = rng.Float32() * 90
+				}
+				h := g.Add(x, z, r)
+				m.set(h, x, z, r)
+			}
+			rp.apply(t, g.Events())
+			g.ResetEvents()
+			step := float32(3 + rng.IntN(40))
+			for tick := range 15 {
+				for range n + n/3 {
+					h := Handle(rng.IntN(n))
+					x, z := g.Pos(h)
+					x += (rng.Float32()*2 - 1) * step
+					z += (rng.Float32()*2 - 1) * step
+					g.Move(h, x, z)
+					m.x[h], m.z[h] = refCoord(x), refCoord(z)
+				}
+				rp.apply(t, g.Events())
+				g.ResetEvents()
+				check(t, g, m, rp, fmt.Sprintf("seed %d tick %d", seed, tick))
+			}
+		})
+	}
+}
