@@ -154,6 +154,7 @@ type Client struct {
 	lastSend   atomic.Int64 // unix nanoseconds
 	lastRecv   atomic.Int64
 	inHook     atomic.Bool
+	closing    atomic.Bool // Close has begun: whatever ends the link now, the client was closed
 
 	callMu sync.Mutex
 	calls  map[uint64]chan netproto.ClientCallReply // nil once closed
@@ -401,6 +402,11 @@ func (c *Client) closedErr() error {
 // keepalive stops, waiting calls return.
 func (c *Client) fail(err error) {
 	c.closeOnce.Do(func() {
+		if c.closing.Load() {
+			// The gate answering our goodbye (its Disconnect, EOF) is
+			// not why the client stopped.
+			err = ErrClosed
+		}
 		c.mu.Lock()
 		c.err = err
 		if c.changed != nil {
@@ -427,6 +433,7 @@ func (c *Client) fail(err error) {
 // Called from a hook, it does not wait for the receive goroutine (the hook
 // runs on it); that goroutine ends as soon as the hook returns.
 func (c *Client) Close() error {
+	c.closing.Store(true)
 	select {
 	case <-c.done:
 	default:
