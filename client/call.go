@@ -16,6 +16,7 @@ type CallError struct {
 	Message string
 }
 
+// Error implements error.
 func (e *CallError) Error() string {
 	return fmt.Sprintf("client: call %s on entity %d: %s", e.Method, e.Entity, e.Message)
 }

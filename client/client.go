@@ -39,6 +39,7 @@ type DisconnectError struct {
 	Code   uint16
 }
 
+// Error implements error.
 func (e *DisconnectError) Error() string {
 	return fmt.Sprintf("client: disconnected by the gate (code %d): %s", e.Code, e.Reason)
 }
@@ -96,6 +97,7 @@ type Options struct {
 	RecentErrors int
 }
 
+// withDefaults fills zero options.
 func (o Options) withDefaults() Options {
 	if o.HandshakeTimeout <= 0 {
 		o.HandshakeTimeout = DefaultHandshakeTimeout

@@ -44,7 +44,7 @@
 //     (DequantizeYaw), so it is in [0, 2π) within π/65536 of what the server
 //     holds.
 //   - Move updates the player's local position at once (with the yaw
-//     quantised as the wire does), since the server does not echo a client
+//     quantised as the wire does), since the server need not echo a client
 //     its own moves; a later PositionSync overrides it.
 //
 // Messages that decode but do not fit the view are inconsistencies: a
@@ -75,7 +75,7 @@
 //     has no close. Options.IdleTimeout overrides it; negative disables it.
 //   - WebSocket addresses: a bare host:port[/path] gets "ws://"; the gate
 //     serves "/ws" and also accepts "/".
-//   - Close over KCP waits kcpCloseLinger (30 ms) after sending Disconnect,
+//   - Close over KCP waits 30 ms after sending Disconnect,
 //     because kcp-go writes datagrams from its own goroutine and closing at
 //     once drops the goodbye.
 //   - A ClientWelcome with Version 0 (absent) is accepted; another version

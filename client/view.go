@@ -60,6 +60,7 @@ type view struct {
 	entities map[uint64]*entityState
 }
 
+// snapshot copies entity id out of the view; Client.mu must be held.
 func (v *view) snapshot(id uint64, s *entityState) Entity {
 	return Entity{ID: id, Type: s.typ, Pos: s.pos, Yaw: s.yaw, Attrs: CopyAttrs(s.attrs), IsPlayer: id == v.player}
 }
@@ -324,7 +325,7 @@ func (c *Client) NumEntities() int {
 
 // Move sends the player entity's new position and yaw (radians) to the gate
 // (ClientMove) and updates the local view at once, with the yaw as the wire
-// quantises it: the server does not echo a client its own moves. The gate
+// quantises it: the server need not echo a client its own moves. The gate
 // applies it only if the game lets this client move its entity, within the
 // speed limit.
 func (c *Client) Move(x, y, z, yaw float32) error {
