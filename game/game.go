@@ -312,20 +312,22 @@ func (g *Game) Run(ctx context.Context) error {
 	if !g.running.CompareAndSwap(false, true) {
 		return ErrRunning
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	g.now = time.Now()
 	if g.setup.OnStart != nil {
 		if err := g.setup.OnStart(g); err != nil {
 			return fmt.Errorf("game: OnStart: %w", err)
 		}
 	}
+	// The links outlive ctx by the final flush: they stop on their own
+	// context, cancelled once the last tick's output is flushed.
+	lctx, lcancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer lcancel()
 	var wg sync.WaitGroup
 	for _, l := range g.links {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			g.connLoop(ctx, l)
+			g.connLoop(lctx, l)
 		}()
 	}
 	g.log.Info("game running", zap.Int("tick_rate", g.cfg.Game.TickRate), zap.Strings("dispatchers", g.cfg.Dispatchers))
@@ -334,10 +336,10 @@ func (g *Game) Run(ctx context.Context) error {
 	for {
 		select {
 		case <-ctx.Done():
-			cancel()
 			for _, l := range g.links {
 				l.shutdown()
 			}
+			lcancel()
 			wg.Wait()
 			g.log.Info("game stopped", zap.Uint64("ticks", g.sched.LastTick()))
 			return nil

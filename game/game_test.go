@@ -127,7 +127,7 @@ func (fd *fakeDispatcher) route(from uint16, m netproto.Message) {
 			fd.send(g, x)
 		}
 	case *netproto.CallReply:
-		if x.To.Role == netproto.RoleGame {
+		if x.To.Role == netproto.RoleGame && fd.connected(x.To.ID) {
 			fd.send(x.To.ID, x)
 		}
 	case *netproto.MigrateRequest:
@@ -149,6 +149,12 @@ func (fd *fakeDispatcher) route(from uint16, m netproto.Message) {
 		fd.mu.Unlock()
 		fd.send(from, &netproto.ServiceLookupReply{Name: x.Name, CallID: x.CallID, Entity: holder})
 	}
+}
+
+func (fd *fakeDispatcher) connected(id uint16) bool {
+	fd.mu.Lock()
+	defer fd.mu.Unlock()
+	return fd.games[id] != nil
 }
 
 // drop closes game id's link, as a dispatcher restart would.
@@ -796,6 +802,88 @@ func TestGameServicesGateDownAndReconnect(t *testing.T) {
 		t.Errorf("Ping(%d)", n)
 	}
 	if st := g1.Stats(); st.Backlogged == 0 || st.Connected != 1 {
+		t.Errorf("stats = %+v", st)
+	}
+}
+
+func TestNewRefusesBadSetups(t *testing.T) {
+	ok := testConfig(1, "127.0.0.1:1")
+	noBoot := ok
+	noBoot.Game.BootEntity = "Nobody"
+	noID := ok
+	noID.Game.ID = 0
+	noDisp := ok
+	noDisp.Dispatchers = nil
+	badMoved := newTestWorld().setup()
+	badMoved.ClientMoved = map[string]float32{"Ghost": 1}
+	tests := []struct {
+		name  string
+		cfg   Config
+		setup Setup
+	}{
+		{"boot type not registered", noBoot, newTestWorld().setup()},
+		{"no game id", noID, newTestWorld().setup()},
+		{"no dispatchers", noDisp, newTestWorld().setup()},
+		{"client-moved type not registered", ok, badMoved},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := New(tt.cfg, tt.setup, nil); err == nil {
+				t.Error("New accepted it")
+			}
+		})
+	}
+	// OnStart's error is Run's.
+	s := newTestWorld().setup()
+	boom := errors.New("boom")
+	s.OnStart = func(*Game) error { return boom }
+	g, err := New(ok, s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Run(context.Background()); !errors.Is(err, boom) {
+		t.Errorf("Run = %v, want OnStart's error", err)
+	}
+}
+
+func TestGameBadInputIsCounted(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*testTimeout)
+	defer cancel()
+	fd := newFakeDispatcher(t, ctx)
+	tw := newTestWorld()
+	g := startGame(t, ctx, testConfig(1, fd.addr()), tw.setup())
+	fd.waitHello(t, 1)
+	fd.mu.Lock()
+	l := fd.games[1]
+	fd.mu.Unlock()
+	// A payload that does not decode: dropped, the link stays.
+	l.Send(netproto.MsgCallEntity, []byte{0xff, 0x00})
+	l.Flush()
+	// Messages that decode but fit nothing: refused.
+	fd.send(1, &netproto.CallReply{CallID: 12345, To: netproto.Peer{Role: netproto.RoleGame, ID: 1}})
+	fd.send(1, &netproto.SyncFromClient{Client: 1, Record: netproto.PositionRecord{Entity: 99}})
+	fd.send(1, &netproto.ServiceLookupReply{Name: "x", CallID: 777})
+	// A client that left before it was bound, unknown here: ignored.
+	fd.send(1, &netproto.ClientDisconnected{Gate: 2, Client: 5})
+	// A call to an entity that is not here gets an error reply.
+	fd.send(1, &netproto.CallEntity{Target: 1<<48 | 42, Method: "Ping", CallID: 5,
+		Caller: netproto.Caller{Kind: netproto.CallerEntity, Game: 2, Entity: 2<<48 | 1}})
+	rep := fd.expect(t, 1, "the error reply", func(m netproto.Message) bool {
+		r, ok := m.(*netproto.CallReply)
+		return ok && r.CallID == 5
+	}).(*netproto.CallReply)
+	if rep.Error == "" || rep.To != (netproto.Peer{Role: netproto.RoleGame, ID: 2}) {
+		t.Errorf("reply = %+v", rep)
+	}
+	eventually(t, "bad input counted", func() bool { st := g.Stats(); return st.BadMessages == 1 && st.Refused == 3 })
+	// The game goes on.
+	mob := do(t, g, func(g *Game) ecs.EntityID { e, _ := g.Create("Mob", ecs.CreateOptions{}); return e.ID() })
+	args, _ := ecs.EncodeArgs(3)
+	fd.send(1, &netproto.CallEntity{Target: uint64(mob), Method: "Ping", Args: args, Caller: netproto.Caller{Kind: netproto.CallerServer, Game: 2}})
+	if n := recv(t, tw.pinged, "Ping after bad input"); n != 3 {
+		t.Errorf("Ping(%d)", n)
+	}
+	if st := g.Stats(); st.Refused != 3 || st.RPC.NoEntity != 1 {
 		t.Errorf("stats = %+v", st)
 	}
 }

@@ -115,6 +115,9 @@ func (g *Game) connLoop(ctx context.Context, d *dispLink) {
 		}
 		backoff = minBackoff
 		log.Info("dispatcher link up", zap.Uint16("dispatcher_id", did))
+		// Closing the link is what ends the read loop, also when ctx ends
+		// while this goroutine is between the dial and the read.
+		stop := context.AfterFunc(ctx, func() { l.Close() })
 		d.set(l)
 		g.st.connected.Add(1)
 		select {
@@ -132,6 +135,7 @@ func (g *Game) connLoop(ctx context.Context, d *dispLink) {
 		d.set(nil)
 		g.st.connected.Add(-1)
 		close(done)
+		stop()
 		l.Close()
 		wg.Wait()
 		if ctx.Err() != nil {
