@@ -452,3 +452,24 @@ func TestIdleTimeoutDefaults(t *testing.T) {
 		}
 	}
 }
+
+// TestClientCompressedFrames: frames the gate compresses (s2, zstd) reach
+// the view intact.
+func TestClientCompressedFrames(t *testing.T) {
+	for _, algo := range []netproto.CompressAlgo{netproto.CompressS2, netproto.CompressZstd} {
+		t.Run(algo.String(), func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+			defer cancel()
+			g := startGateWith(t, "tcp", netproto.Options{Compression: netproto.Compression{Algo: algo, Threshold: 64}})
+			c, gc := g.connect(ctx, &netproto.ClientWelcome{Client: testClientID}, Options{})
+			text := strings.Repeat("compressible ", 1000)
+			gc.send(&netproto.CreateEntity{Entity: player, Type: "Avatar", Attrs: map[string]any{"text": text}, IsPlayer: true})
+			if err := c.WaitUntil(ctx, func() bool { return c.PlayerID() == player }); err != nil {
+				t.Fatal(err)
+			}
+			if p, _ := c.Player(); p.Attrs["text"] != text {
+				t.Fatal("compressed attribute changed on the way")
+			}
+		})
+	}
+}

@@ -31,11 +31,18 @@ type fakeGate struct {
 
 func startGate(t *testing.T, transport string) *fakeGate {
 	t.Helper()
+	return startGateWith(t, transport, netproto.Options{})
+}
+
+// startGateWith starts a fake gate whose links use opts (MaxFrame set to
+// the client default).
+func startGateWith(t *testing.T, transport string, opts netproto.Options) *fakeGate {
+	t.Helper()
 	codec, err := netproto.NewCodec(netproto.ClientLimits())
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := netproto.Options{MaxFrame: netproto.DefaultClientMaxFrame}
+	opts.MaxFrame = netproto.DefaultClientMaxFrame
 	g := &fakeGate{t: t, transport: transport, codec: codec}
 	ctx := context.Background()
 	switch transport {
