@@ -28,7 +28,7 @@ type client struct {
 	bucket    tokenBucket // reader only
 	announced bool        // ClientConnected sent; reader only
 
-	lastSend  atomic.Int64  // unix nanoseconds of the last queued frame
+	lastSend  atomic.Int64  // unix nanoseconds of the last flush request
 	ownEntity atomic.Uint64 // mirror of entity, for the batch hot path
 
 	// mu guards what dispatcher goroutines update and the reader checks.
@@ -338,8 +338,11 @@ func (c *client) writer() {
 	}
 }
 
-// flush asks the writer to write what is queued.
+// flush asks the writer to write what is queued. Every send is followed by
+// a flush, so this is where the time of the last send is kept (once per
+// batch rather than once per frame).
 func (c *client) flush() {
+	c.lastSend.Store(time.Now().UnixNano())
 	select {
 	case c.wake <- struct{}{}:
 	default:
@@ -363,7 +366,6 @@ func (c *client) sendRaw(typ netproto.MsgType, payload []byte) {
 		c.sendFailed(err)
 		return
 	}
-	c.lastSend.Store(time.Now().UnixNano())
 	c.g.stats.clientOut.add(typ, 1, uint64(len(payload)+netproto.FrameHeaderSize))
 }
 
@@ -373,7 +375,6 @@ func (c *client) sendFrames(frames []byte) bool {
 		c.sendFailed(err)
 		return false
 	}
-	c.lastSend.Store(time.Now().UnixNano())
 	return true
 }
 

@@ -189,7 +189,11 @@ func New(cfg config.Gate, dispatchers []string, log *zap.Logger, opts ...Option)
 		clients:       make(map[uint64]*client),
 	}
 	g.clientOpts = netproto.Options{
-		MaxFrame:     maxFrame,
+		MaxFrame: maxFrame,
+		// A client that does not read is dropped once this much waits
+		// for it: far more than a busy tick, far less than netproto's
+		// default of 4 MiB per link, times thousands of clients.
+		MaxQueued:    max(clientQueueMin, 8*maxFrame),
 		ReadTimeout:  cfg.IdleTimeout,
 		WriteTimeout: o.writeTimeout,
 		Compression:  ccomp,
@@ -215,6 +219,9 @@ func New(cfg config.Gate, dispatchers []string, log *zap.Logger, opts ...Option)
 }
 
 const seqMask = 1<<48 - 1
+
+// clientQueueMin is the least unflushed data a client link may hold.
+const clientQueueMin = 256 << 10
 
 // sampled keeps per-client logs bounded: the first 10 lines per second
 // with the same message, then one in 100.
