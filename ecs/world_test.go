@@ -515,3 +515,67 @@ func TestEntityComponents(t *testing.T) {
 		t.Fatal("a destroyed entity lists components")
 	}
 }
+
+// TestRemove: World.Remove (for migration, in game_remove.go) takes an
+// entity out like Destroy but runs no hook.
+func TestRemove(t *testing.T) {
+	f := newFixture(t)
+	s := f.create("space", "S", CreateOptions{})
+	p := f.create("player", "p", CreateOptions{Space: s, Client: ClientBinding{Gate: 2, Client: MakeClientID(2, 5)}})
+	q := f.create("player", "q", CreateOptions{Space: s})
+	f.ev.take()
+	f.w.ResetTick()
+
+	if err := f.w.Remove(p); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.ev.take(); len(got) != 0 {
+		t.Fatalf("Remove ran hooks: %v", got)
+	}
+	if !p.Destroyed() || p.Space() != nil || s.NumMembers() != 1 || s.Members()[0] != q {
+		t.Fatalf("after Remove: destroyed %v space %v members %v", p.Destroyed(), p.Space(), s.Members())
+	}
+	if _, ok := f.w.Entity(p.ID()); ok || f.w.Len() != 2 {
+		t.Fatal("removed entity still in the world")
+	}
+	if got := f.w.SpaceChanges(); !slices.Equal(got, []SpaceChange{{Entity: p, From: s}}) {
+		t.Fatalf("space changes %v", got)
+	}
+	if got := f.w.Destroyed(); !slices.Equal(got, []*Entity{p}) {
+		t.Fatalf("Destroyed %v", got)
+	}
+	if !p.Client().Bound() {
+		t.Fatal("client binding not kept")
+	}
+	if err := f.w.donburiCheck(); err != nil {
+		t.Fatal(err)
+	}
+	// The same ID may come back (a migration back to this game).
+	back, err := f.w.Create("player", CreateOptions{ID: p.ID(), Restore: true})
+	if err != nil || back.ID() != p.ID() {
+		t.Fatalf("re-create after Remove: %v", err)
+	}
+
+	// Errors: gone, foreign, a space with members.
+	if err := f.w.Remove(p); !errors.Is(err, ErrNoEntity) {
+		t.Fatalf("Remove twice: %v", err)
+	}
+	if err := f.w.Remove(nil); !errors.Is(err, ErrNoEntity) {
+		t.Fatalf("Remove(nil): %v", err)
+	}
+	other := newFixture(t)
+	if err := f.w.Remove(other.create("player", "x", CreateOptions{})); !errors.Is(err, ErrNoEntity) {
+		t.Fatalf("Remove of another world's entity: %v", err)
+	}
+	if err := f.w.Remove(s); !errors.Is(err, ErrNotSpace) || s.Destroyed() {
+		t.Fatalf("Remove of a space with members: %v", err)
+	}
+	q.LeaveSpace()
+	f.ev.take()
+	if err := f.w.Remove(s); err != nil || f.w.NumSpaces() != 0 || len(f.ev.take()) != 0 {
+		t.Fatalf("Remove of an empty space: %v", err)
+	}
+	if err := f.w.donburiCheck(); err != nil {
+		t.Fatal(err)
+	}
+}

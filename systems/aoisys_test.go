@@ -623,3 +623,23 @@ func TestAOISpacesRunConcurrently(t *testing.T) {
 		t.Fatalf("ParallelRounds %d after a one-space tick, want still 1", n)
 	}
 }
+
+// TestAOIRemovedEntity: an entity taken out with World.Remove (migration)
+// while in a space is, for AOI, like a destroyed one: its watchers get a
+// leave, no hook of its own runs, and its handle is freed.
+func TestAOIRemovedEntity(t *testing.T) {
+	r := newAOIRig(t, 10, AOIOptions{})
+	space := r.env.space(t)
+	a := mobAt(t, r.env, 1, space, 0, 0)
+	b := mobAt(t, r.env, 2, space, 5, 0)
+	r.tick()
+	if err := r.env.w.Remove(b); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := r.tick(), []string{"leave 1 2"}; !slices.Equal(got, want) {
+		t.Fatalf("events %v, want %v", got, want)
+	}
+	if b.AOIHandle() != -1 || len(r.a.Neighbors(a)) != 0 || r.a.Stats().Members != 1 {
+		t.Fatalf("removed entity still in AOI: handle %d, stats %+v", b.AOIHandle(), r.a.Stats())
+	}
+}
