@@ -734,3 +734,29 @@ func TestShardedDispatchers(t *testing.T) {
 	expect(t, ds[0], func(m *netproto.ClientDisconnected) bool { return m.Client == c.id && m.Entity == own })
 	eventually(t, "normal disconnect counted", func() bool { return g.Stats().Disconnects[DisconnectNormal] == 1 })
 }
+
+func TestSlowClientDropped(t *testing.T) {
+	g := startGate(t, nil, WithWriteTimeout(300*time.Millisecond))
+	other := g.connect(t, "kcp")
+	g.bind(t, other, entA, "Avatar", false, 0)
+	slow := g.rawConn(t)
+	slow.SetReadBuffer(4096)
+	id := rawHello(t, slow)
+	noise := make([]byte, 60000) // incompressible: the link compresses with s2
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range noise {
+		noise[i] = byte(rng.Uint32())
+	}
+	big := frame(t, &netproto.CallClient{Entity: 1, Method: "blob", Args: noise})
+	// The slow client never reads: its socket buffers fill, then its
+	// writes time out or its queue fills, and the gate drops it.
+	for i := 0; g.Stats().Disconnects[DisconnectSlow] == 0; i++ {
+		if i == 500 {
+			t.Fatal("a client that does not read was never dropped")
+		}
+		g.disp.send(t, &netproto.GateBatch{Gate: g.ID(), Game: 1, Items: []netproto.BatchItem{{Clients: []uint64{id}, Frames: big}}})
+		time.Sleep(2 * time.Millisecond)
+	}
+	expect(t, g.disp, func(m *netproto.ClientDisconnected) bool { return m.Client == id })
+	checkAlive(t, g, other, 5)
+}

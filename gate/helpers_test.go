@@ -97,16 +97,19 @@ func (d *fakeDispatcher) serve(l netproto.Link) {
 		l.Flush()
 		return
 	}
+	// The link is the current one before the gate can see the ack, so a
+	// test that waits for the gate's link may send at once.
+	d.mu.Lock()
+	d.link = l
 	d.codec.Send(l, &netproto.HelloAck{ID: 1, Version: netproto.ProtocolVersion})
 	if d.schema != nil {
 		d.codec.Send(l, &netproto.TypeSchema{Game: 1, Types: d.schema})
 	}
-	if l.Flush() != nil {
+	err = l.Flush()
+	d.mu.Unlock()
+	if err != nil {
 		return
 	}
-	d.mu.Lock()
-	d.link = l
-	d.mu.Unlock()
 	// Heartbeat as a dispatcher does, so the gate's idle timeout holds.
 	hbDone := make(chan struct{})
 	defer close(hbDone)
