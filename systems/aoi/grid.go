@@ -41,9 +41,9 @@ const (
 	DefaultRadiusHint = 100
 	// CellsPerRadius is how many thin cells span one radius when the cell
 	// size is derived from the radius hint.
-	CellsPerRadius = 16
+	CellsPerRadius = 8
 	// LongPerThin is the aspect ratio of the cells (see Config.CellSize).
-	LongPerThin = 8
+	LongPerThin = 4
 )
 
 // Config describes a grid. The zero value is invalid: the bounds must be set.
