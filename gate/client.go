@@ -113,7 +113,11 @@ func (g *Gate) serveClient(l netproto.Link) {
 	delete(g.clients, c.id)
 	g.mu.Unlock()
 	g.stats.disconnects.inc(c.reason)
-	c.log.Info("client disconnected", zap.String("reason", c.reason))
+	if c.reason == DisconnectNormal {
+		c.log.Debug("client disconnected", zap.String("reason", c.reason))
+	} else {
+		c.log.Info("client disconnected", zap.String("reason", c.reason))
+	}
 	// On shutdown the dispatchers see the gate's links close and send
 	// every game GateDown, which unbinds all its clients at once.
 	if c.announced && c.reason != DisconnectShutdown {

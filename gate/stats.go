@@ -153,13 +153,6 @@ func (r *reasonCounters) inc(reason string) {
 	}
 }
 
-func (r *reasonCounters) get(reason string) uint64 {
-	if i, ok := r.index[reason]; ok {
-		return r.n[i].Load()
-	}
-	return 0
-}
-
 func (r *reasonCounters) snapshot() map[string]uint64 {
 	m := make(map[string]uint64)
 	for i, s := range r.names {

@@ -12,6 +12,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -26,19 +27,30 @@ import (
 )
 
 func main() {
-	if err := run(); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:])
+	stop()
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(2)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "gate:", err)
 		os.Exit(1)
 	}
 }
 
-func run() error {
-	path := flag.String("config", "cluster.toml", "cluster file")
-	id := flag.Uint("id", 1, "this gate's id (its [gate.N] section)")
-	addrsFile := flag.String("addrs", "", "write the bound listen addresses to this file as JSON")
-	flag.Parse()
-	if flag.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", flag.Args())
+// run is the whole command: it returns when ctx ends (a signal) or on an
+// error.
+func run(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("gate", flag.ContinueOnError)
+	path := fs.String("config", "cluster.toml", "cluster file")
+	id := fs.Uint("id", 1, "this gate's id (its [gate.N] section)")
+	addrsFile := fs.String("addrs", "", "write the bound listen addresses to this file as JSON")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	if *id < 1 || *id > 65535 {
 		return fmt.Errorf("-id %d: must be 1..65535", *id)
@@ -64,7 +76,7 @@ func run() error {
 	if bt, ok := bootType(cl); ok {
 		opts = append(opts, gate.WithBootType(bt))
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	g, err := gate.New(*cfg, cl.DispatcherAddrs(), log, opts...)
 	if err != nil {
