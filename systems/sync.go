@@ -147,7 +147,7 @@ type Sync struct {
 	all   *ecs.Query
 
 	watchers map[ecs.EntityID]*syncWatcher
-	seenBy   map[ecs.EntityID]map[*syncWatcher]struct{}
+	seenBy   map[ecs.EntityID]map[*syncWatcher]uint64 // → tick the watcher's client got the create
 	types    map[*ecs.EntityType]*syncType
 
 	noticed  []*ecs.Entity
@@ -164,13 +164,14 @@ type Sync struct {
 	destroys []syncReq
 	creates  []syncReq
 	players  []syncReq
-	pending  map[syncPair]int // index in creates of a live create
-	created  map[syncPair]bool
+	created  map[syncPair]int // creates of this tick: index in creates, -1 for a player's own
 	binds    []*ecs.Entity
 	arena    []ecs.ClientID
 	groups   []SyncGroup
 	scratch  []ecs.ClientBinding
 	ents     []*ecs.Entity
+	gateIDs  []uint16
+	tick     uint64 // of the running Update
 }
 
 // syncWatcher is an entity bound to a client and what that client sees.
@@ -210,7 +211,7 @@ func NewSync(w *ecs.World, opts SyncOptions) *Sync {
 		opts:     opts,
 		all:      ecs.NewQuery(),
 		watchers: make(map[ecs.EntityID]*syncWatcher),
-		seenBy:   make(map[ecs.EntityID]map[*syncWatcher]struct{}),
+		seenBy:   make(map[ecs.EntityID]map[*syncWatcher]uint64),
 		types:    make(map[*ecs.EntityType]*syncType),
 		adopted:  make(map[ecs.EntityID]bool),
 		migrated: make(map[ecs.EntityID]bool),
@@ -219,8 +220,7 @@ func NewSync(w *ecs.World, opts SyncOptions) *Sync {
 		moved:    make(map[ecs.EntityID]*ecs.Entity),
 		byClient: make(map[ecs.ClientID]ecs.EntityID),
 		selfPos:  make(map[ecs.EntityID]ecs.Vec3),
-		pending:  make(map[syncPair]int),
-		created:  make(map[syncPair]bool),
+		created:  make(map[syncPair]int),
 	}
 }
 
@@ -297,6 +297,9 @@ func (s *Sync) Sees(watcher, target ecs.EntityID) bool {
 func (s *Sync) NumWatchers() int { return len(s.watchers) }
 
 func (s *Sync) isGone(b ecs.ClientBinding) bool {
+	if len(s.gone) == 0 && len(s.goneGate) == 0 {
+		return false
+	}
 	return s.gone[b.Client] || s.goneGate[b.Gate]
 }
 
@@ -334,6 +337,7 @@ func (s *Sync) Update(t *Tick) error {
 }
 
 func (s *Sync) reset(tick uint64) {
+	s.tick = tick
 	clear(s.out.Bindings)
 	clear(s.out.Frames)
 	clear(s.out.Positions)
@@ -342,7 +346,6 @@ func (s *Sync) reset(tick uint64) {
 	clear(s.creates)
 	clear(s.players)
 	s.destroys, s.creates, s.players = s.destroys[:0], s.creates[:0], s.players[:0]
-	clear(s.pending)
 	clear(s.created)
 	clear(s.groups)
 	s.groups = s.groups[:0]
@@ -389,10 +392,10 @@ func (s *Sync) see(w *syncWatcher, t *ecs.Entity) {
 	w.sees[t.ID()] = t
 	m := s.seenBy[t.ID()]
 	if m == nil {
-		m = make(map[*syncWatcher]struct{})
+		m = make(map[*syncWatcher]uint64)
 		s.seenBy[t.ID()] = m
 	}
-	m[w] = struct{}{}
+	m[w] = s.tick
 }
 
 func (s *Sync) unsee(w *syncWatcher, tid ecs.EntityID) {
@@ -453,7 +456,7 @@ func (s *Sync) bind(e *ecs.Entity) {
 		s.moved[e.ID()] = e
 	} else {
 		s.players = append(s.players, syncReq{b: b, e: e})
-		s.created[syncPair{b.Client, e.ID()}] = true
+		s.created[syncPair{b.Client, e.ID()}] = -1
 	}
 	if s.opts.AOI != nil {
 		for _, t := range s.opts.AOI.Neighbors(e) {
@@ -510,9 +513,14 @@ func (s *Sync) create(b ecs.ClientBinding, t *ecs.Entity) {
 		return
 	}
 	p := syncPair{b.Client, t.ID()}
-	s.pending[p] = len(s.creates)
-	s.created[p] = true
+	s.created[p] = len(s.creates)
 	s.creates = append(s.creates, syncReq{b: b, e: t})
+}
+
+// createdNow reports whether b's client gets e's create this tick.
+func (s *Sync) createdNow(b ecs.ClientBinding, e *ecs.Entity) bool {
+	_, ok := s.created[syncPair{b.Client, e.ID()}]
+	return ok
 }
 
 // destroy records a destroy of t for client b; a create of the same pair
@@ -522,9 +530,8 @@ func (s *Sync) destroy(b ecs.ClientBinding, t *ecs.Entity) {
 		return
 	}
 	p := syncPair{b.Client, t.ID()}
-	if i, ok := s.pending[p]; ok {
+	if i, ok := s.created[p]; ok && i >= 0 {
 		s.creates[i].cancelled = true
-		delete(s.pending, p)
 		delete(s.created, p)
 		return
 	}
@@ -549,7 +556,8 @@ func (s *Sync) emitVisibility() {
 // emitReqs sorts reqs by entity and emits one frame per entity with every
 // client of its requests.
 func (s *Sync) emitReqs(reqs []syncReq, frame func(e *ecs.Entity) SyncFrame) {
-	slices.SortStableFunc(reqs, func(a, b syncReq) int { return cmp.Compare(a.e.ID(), b.e.ID()) })
+	// Grouping needs only the entity order; group sorts each one's clients.
+	slices.SortFunc(reqs, func(a, b syncReq) int { return cmp.Compare(a.e.ID(), b.e.ID()) })
 	for i := 0; i < len(reqs); {
 		j := i
 		s.scratch = s.scratch[:0]
@@ -585,6 +593,36 @@ func (s *Sync) group(bs []ecs.ClientBinding) []SyncGroup {
 		}
 		// Sub-slices stay valid when the arena grows later: they keep the
 		// old backing array, which is never written again this tick.
+		end := len(s.arena)
+		s.groups = append(s.groups, SyncGroup{Gate: gate, Clients: s.arena[start:end:end]})
+	}
+	n := len(s.groups)
+	return s.groups[g0:n:n]
+}
+
+// groupFast is group without the sort, for the hot paths (positions,
+// deltas), whose recipients are distinct watchers: gates come out in
+// order, clients within a gate in the order given. A client bound to two
+// entities that both see the target is listed twice (the gate then sends
+// it the record twice, which is harmless).
+func (s *Sync) groupFast(bs []ecs.ClientBinding) []SyncGroup {
+	s.gateIDs = s.gateIDs[:0]
+	for _, b := range bs {
+		if !slices.Contains(s.gateIDs, b.Gate) {
+			s.gateIDs = append(s.gateIDs, b.Gate)
+		}
+	}
+	if len(s.gateIDs) > 1 {
+		slices.Sort(s.gateIDs)
+	}
+	g0 := len(s.groups)
+	for _, gate := range s.gateIDs {
+		start := len(s.arena)
+		for _, b := range bs {
+			if b.Gate == gate {
+				s.arena = append(s.arena, b.Client)
+			}
+		}
 		end := len(s.arena)
 		s.groups = append(s.groups, SyncGroup{Gate: gate, Clients: s.arena[start:end:end]})
 	}
@@ -657,13 +695,13 @@ func (s *Sync) attrs() {
 			continue
 		}
 		owner := s.watchers[e.ID()]
-		if owner != nil && (owner.e != e || s.created[syncPair{owner.b.Client, e.ID()}] || s.isGone(owner.b)) {
+		if owner != nil && (owner.e != e || s.createdNow(owner.b, e) || s.isGone(owner.b)) {
 			owner = nil
 		}
 		if len(all) > 0 {
 			s.scratch = s.scratch[:0]
-			for w := range s.seenBy[e.ID()] {
-				if !s.created[syncPair{w.b.Client, e.ID()}] && !s.isGone(w.b) {
+			for w, since := range s.seenBy[e.ID()] {
+				if since != s.tick && !s.isGone(w.b) {
 					s.scratch = append(s.scratch, w.b)
 				}
 			}
@@ -672,7 +710,7 @@ func (s *Sync) attrs() {
 			}
 			if len(s.scratch) > 0 {
 				s.out.Frames = append(s.out.Frames, SyncFrame{Kind: SyncAttrs, ID: e.ID(), Type: e.Type().Name(),
-					Changes: all, To: s.group(s.scratch)})
+					Changes: all, To: s.groupFast(s.scratch)})
 			}
 		}
 		if len(own) > 0 && owner != nil {
@@ -767,8 +805,8 @@ func (s *Sync) positions() {
 	for _, e := range ms {
 		id := e.ID()
 		s.scratch = s.scratch[:0]
-		for w := range s.seenBy[id] {
-			if !s.created[syncPair{w.b.Client, id}] && !s.isGone(w.b) {
+		for w, since := range s.seenBy[id] {
+			if since != s.tick && !s.isGone(w.b) {
 				s.scratch = append(s.scratch, w.b)
 			}
 		}
@@ -782,6 +820,6 @@ func (s *Sync) positions() {
 		if len(s.scratch) == 0 {
 			continue
 		}
-		s.out.Positions = append(s.out.Positions, SyncPosition{ID: id, Pos: e.Pos(), Yaw: e.Yaw(), To: s.group(s.scratch)})
+		s.out.Positions = append(s.out.Positions, SyncPosition{ID: id, Pos: e.Pos(), Yaw: e.Yaw(), To: s.groupFast(s.scratch)})
 	}
 }

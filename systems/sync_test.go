@@ -20,7 +20,7 @@ type syncEnv struct {
 	now   time.Time
 }
 
-func newSyncEnv(t *testing.T, posEvery int) *syncEnv {
+func newSyncEnv(t testing.TB, posEvery int) *syncEnv {
 	t.Helper()
 	reg := ecs.NewRegistry()
 	space := ecs.NewEntityType("syncSpace").Space()
@@ -78,11 +78,14 @@ type sent struct {
 	to     []ecs.ClientID // all gates, in group order
 }
 
+// flatten lists the clients of every group, sorted (deltas and positions
+// list a gate's clients in no particular order).
 func flatten(gs []SyncGroup) []ecs.ClientID {
 	var out []ecs.ClientID
 	for _, g := range gs {
 		out = append(out, g.Clients...)
 	}
+	slices.Sort(out)
 	return out
 }
 
