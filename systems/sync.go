@@ -33,8 +33,9 @@ func (k SyncFrameKind) String() string {
 	return "SyncFrameKind?"
 }
 
-// SyncGroup is the recipients of one frame or record on one gate, sorted
-// by ClientID.
+// SyncGroup is the recipients of one frame or record on one gate. The
+// clients of creates and destroys are sorted by ClientID; those of deltas
+// and positions are in no particular order (the hot path does not sort).
 type SyncGroup struct {
 	Gate    uint16
 	Clients []ecs.ClientID
