@@ -1,7 +1,6 @@
 package dispatcher
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -150,8 +149,9 @@ func (c *conn) finish() int {
 
 // writeLoop flushes on demand and sends a heartbeat when nothing was sent
 // for the heartbeat interval. When ctx ends it flushes what is queued (best
-// effort, bounded by the link's write timeout) and closes the link.
-func (c *conn) writeLoop(ctx context.Context) {
+// effort, bounded by the link's write timeout) and closes the link when the
+// dispatcher closes.
+func (c *conn) writeLoop() {
 	hb := c.d.heartbeat
 	tick := time.NewTicker(max(hb/2, time.Millisecond))
 	defer tick.Stop()
@@ -161,7 +161,7 @@ func (c *conn) writeLoop(ctx context.Context) {
 		select {
 		case <-c.done:
 			return
-		case <-ctx.Done():
+		case <-c.d.closed:
 			c.flushAll()
 			c.link.Close()
 			return

@@ -290,6 +290,16 @@ func (d *Dispatcher) Close() error {
 	return err
 }
 
+// stopping reports whether Close was called (or Serve's ctx ended).
+func (d *Dispatcher) stopping() bool {
+	select {
+	case <-d.closed:
+		return true
+	default:
+		return false
+	}
+}
+
 // serveLink runs one accepted link: the handshake, then the reader loop in
 // this goroutine and a writer goroutine.
 func (d *Dispatcher) serveLink(ctx context.Context, link netproto.Link, wg *sync.WaitGroup) {
@@ -303,7 +313,7 @@ func (d *Dispatcher) serveLink(ctx context.Context, link netproto.Link, wg *sync
 		}
 		return
 	}
-	wg.Go(func() { c.writeLoop(ctx) })
+	wg.Go(c.writeLoop)
 	var err error
 	for {
 		var typ netproto.MsgType

@@ -45,7 +45,8 @@
 //   - Placement (CreateEntityAnywhere, ClientConnected) is accepted by any
 //     dispatcher and picks the least loaded live game: last GameLoad.Load
 //     plus the entities placed since, each at the game's reported cost per
-//     entity (Load/Entities). Ties: fewer entities, then lower id. Frozen
+//     entity (Load/Entities); a game reporting no load counts 1e-4 per
+//     entity. Ties: fewer entities, then lower id. Frozen
 //     games are used only when no live game exists. With no game at all a
 //     new client is kicked (KickClient to its gate, "no game available").
 //   - ClientDisconnected with Entity 0 (a client that left before its boot

@@ -74,8 +74,8 @@ func (d *Dispatcher) handshake(link netproto.Link) *conn {
 func (d *Dispatcher) refuse(link netproto.Link, r rejectReason, text string, fields ...zap.Field) {
 	d.ctr.reject(r)
 	d.log.Warn("refused a link: "+text, fields...)
-	if err := d.codec.Send(link, &netproto.HelloReject{Reason: text}); err == nil {
-		d.ctr.countOut(netproto.MsgHelloReject, len(text)+3)
+	if typ, b, err := d.codec.Marshal(&netproto.HelloReject{Reason: text}); err == nil && link.Send(typ, b) == nil {
+		d.ctr.countOut(typ, len(b))
 		_ = link.Flush()
 	}
 	link.Close()
@@ -178,6 +178,9 @@ func (d *Dispatcher) disconnected(c *conn, err error) {
 			return
 		}
 		g.conn = nil
+		if d.stopping() {
+			return
+		}
 		if g.frozen != nil {
 			d.log.Info("frozen game disconnected; queueing its traffic until it is restored",
 				append(fields, zap.Int("queued", g.frozen.n))...)
@@ -190,6 +193,9 @@ func (d *Dispatcher) disconnected(c *conn, err error) {
 			return
 		}
 		delete(d.gates, c.peer.ID)
+		if d.stopping() {
+			return // every link is closing: there is no one to tell
+		}
 		d.log.Warn("gate disconnected; telling every game", fields...)
 		_, b, err := d.codec.Marshal(&netproto.GateDown{Gate: c.peer.ID})
 		if err != nil {

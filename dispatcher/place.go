@@ -41,13 +41,17 @@ func (d *Dispatcher) leastLoadedLocked(frozen bool) *game {
 }
 
 // score is the game's estimated load after what was placed since its last
-// report.
+// report. A game that reports no load (idle, or not measured yet) is
+// estimated from its entity count, so idle games still fill evenly.
 func (g *game) score() float64 {
-	cost := defaultEntityCost
-	if g.load.Entities > 0 && g.load.Load > 0 {
-		cost = float64(g.load.Load) / float64(g.load.Entities)
+	load, cost := float64(g.load.Load), defaultEntityCost
+	switch {
+	case load > 0 && g.load.Entities > 0:
+		cost = load / float64(g.load.Entities)
+	case load == 0:
+		load = float64(g.load.Entities) * defaultEntityCost
 	}
-	return float64(g.load.Load) + float64(g.placed)*cost
+	return load + float64(g.placed)*cost
 }
 
 // better breaks a tie between two equally loaded games.

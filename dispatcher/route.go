@@ -472,7 +472,8 @@ func (d *Dispatcher) migrateDoneLocked(c *conn, e uint64) {
 	}
 	delete(d.holds, e)
 	if h.to != c.peer.ID {
-		d.log.Warn("migration finished on another game than requested", zap.Uint64("entity", e),
+		// The source itself ends a migration it aborted.
+		d.log.Info("migration ended on another game than requested", zap.Uint64("entity", e),
 			zap.Uint16("requested", h.to), zap.Uint16("done_by", c.peer.ID))
 	}
 	g := d.games[c.peer.ID]
