@@ -6,8 +6,9 @@
 // It never imports the game package: everything it knows of entities comes
 // from the wire (docs/cluster.md is the contract).
 //
-//	g, err := gate.New(cfg.Gate(1), cfg.DispatcherAddrs(), logger)
+//	g, err := gate.New(*cluster.Gate(1), cluster.DispatcherAddrs(), logger)
 //	err = g.Serve(ctx) // or Start(ctx), Addrs(), ..., Wait()
+//	err = gate.Run(ctx, cluster, 1, logger) // the same in one call
 //
 // # Dispatchers
 //
@@ -28,8 +29,9 @@
 // sequence in the low 48, started from the clock so a restarted gate does
 // not reuse its previous run's ids. Every client has a reader goroutine and
 // a writer goroutine that flushes its link when something was queued, so a
-// slow client never delays a batch to the others; a client whose send queue
-// fills up is dropped.
+// slow client never delays a batch to the others; a client whose unflushed
+// data passes 8 × MaxFrame (at least 256 KiB), or whose write blocks for
+// the write timeout (5 s, WithWriteTimeout), is dropped (reason slow).
 //
 // Rules, each enforced per client, each breach closing that client alone
 // with a Disconnect{Reason, Code}, a sampled log line and a count in
@@ -41,7 +43,8 @@
 //     second's worth, so short bursts pass);
 //   - silence for IdleTimeout (the gate heartbeats clients that it has sent
 //     nothing for the heartbeat interval, so a client can tell a dead gate
-//     from a quiet one).
+//     from a quiet one);
+//   - a second ClientHello, or a Heartbeat with a payload.
 //
 // Calls: a ClientCall is forwarded as CallEntity{Caller: client, its gate,
 // its own entity} to Shard(target) only if the target is the client's own
@@ -56,7 +59,7 @@
 // only if ClientBound.ClientMoved, and only within the speed limit; the last
 // accepted record of a message is forwarded as SyncFromClient to
 // Shard(entity). Refused records are counted; DefaultMoveViolations of them
-// within 10 s disconnect the client.
+// (WithMoveViolations) within 10 s disconnect the client.
 //
 // Batches: each GateBatch item's frames are checked once (ValidateFrames)
 // and copied unchanged to each recipient's link; the item's visibility
