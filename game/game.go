@@ -270,6 +270,16 @@ func New(cfg Config, setup Setup, log *zap.Logger) (*Game, error) {
 	return g, nil
 }
 
+// AddSystem appends a user system to stage 4, after Setup.Systems: for
+// systems that need the *Game New returned. Call it before Run.
+func (g *Game) AddSystem(sys systems.System) error {
+	if g.running.Load() {
+		return fmt.Errorf("game: AddSystem %s: %w", sys.Name(), ErrRunning)
+	}
+	g.sched.AddUser(sys)
+	return nil
+}
+
 // Run is New then Game.Run.
 func Run(ctx context.Context, cfg Config, setup Setup, log *zap.Logger) error {
 	g, err := New(cfg, setup, log)

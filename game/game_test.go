@@ -11,6 +11,7 @@ import (
 	"github.com/ecsworld/ecsworld/config"
 	"github.com/ecsworld/ecsworld/ecs"
 	"github.com/ecsworld/ecsworld/netproto"
+	"github.com/ecsworld/ecsworld/systems"
 )
 
 // testTimeout bounds every wait of these tests.
@@ -489,6 +490,9 @@ func TestGameClientLifecycle(t *testing.T) {
 			t.Error(err)
 			return ids{}
 		}
+		if err := g.CallClient(hero, "Welcome", "home"); err != nil {
+			t.Error(err)
+		}
 		return ids{hero.ID(), mob.ID()}
 	})
 	msgs, _ := fd.batchWith(t, 1, gate, "the hero's CreateEntity", func(cm clientMsg) bool {
@@ -498,6 +502,8 @@ func TestGameClientLifecycle(t *testing.T) {
 	var kinds []string
 	for _, cm := range msgs {
 		switch m := cm.msg.(type) {
+		case *netproto.CallClient:
+			kinds = append(kinds, "call:"+m.Method)
 		case *netproto.DestroyEntity:
 			kinds = append(kinds, "destroy:"+ecs.EntityID(m.Entity).String())
 		case *netproto.CreateEntity:
@@ -507,7 +513,7 @@ func TestGameClientLifecycle(t *testing.T) {
 			}
 		}
 	}
-	want := []string{"destroy:" + acct.String(), "create:" + got.hero.String(), "create:" + got.mob.String()}
+	want := []string{"destroy:" + acct.String(), "create:" + got.hero.String(), "create:" + got.mob.String(), "call:Welcome"}
 	if !slices.Equal(kinds, want) {
 		t.Errorf("batch after the hand-over = %v, want %v", kinds, want)
 	}
@@ -833,6 +839,33 @@ func TestNewRefusesBadSetups(t *testing.T) {
 			}
 		})
 	}
+	// A user system added with AddSystem runs; after Run it is refused.
+	ticked := make(chan uint64, 1)
+	g0, err := New(ok, newTestWorld().setup(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g0.AddSystem(systems.SystemFunc("probe", func(tk *systems.Tick) error {
+		select {
+		case ticked <- tk.N:
+		default:
+		}
+		return nil
+	})); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- g0.Run(ctx) }()
+	recv(t, ticked, "a tick of the added system")
+	if err := g0.AddSystem(systems.SystemFunc("late", func(*systems.Tick) error { return nil })); !errors.Is(err, ErrRunning) {
+		t.Errorf("AddSystem while running = %v", err)
+	}
+	cancel()
+	if err := recv(t, done, "Run's return"); err != nil {
+		t.Errorf("Run = %v", err)
+	}
+
 	// OnStart's error is Run's.
 	s := newTestWorld().setup()
 	boom := errors.New("boom")
