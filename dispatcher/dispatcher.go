@@ -104,6 +104,9 @@ type game struct {
 type hold struct {
 	from, to uint16
 	q        *heldQueue
+	// data: the entity's MigrateData has gone through, so the destination
+	// has it and will end the migration even if the source is gone.
+	data bool
 }
 
 // service is one registered service name.

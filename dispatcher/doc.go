@@ -64,7 +64,9 @@
 //     send, is dropped and counted; the link stays up (the peer is
 //     authenticated; framing errors close the link in netproto).
 //   - When a game leaves without freezing, its routes and services are
-//     dropped and migrations towards it are released to normal routing.
+//     dropped, and migrations that can no longer finish (towards it, or
+//     from it before its MigrateData went through) are released to normal
+//     routing.
 //     There is no "game down" message in the protocol, and the dispatcher
 //     does not track calls in flight: a caller needs its own call timeout.
 //   - A destination that does not keep up: sends beyond the link's buffer

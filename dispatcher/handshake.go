@@ -218,9 +218,10 @@ func (d *Dispatcher) gameIDsLocked() []uint16 {
 }
 
 // gameGoneLocked forgets a game that left without freezing: its routes and
-// services go, and migrations towards it are released to normal routing
-// (their traffic goes where the entity's route or origin says, which
-// answers or counts it).
+// services go, and migrations that can no longer finish are released to
+// normal routing (their traffic goes where the entity's route or origin
+// says, which answers or counts it): those towards the game, and those
+// from it whose MigrateData never went through.
 func (d *Dispatcher) gameGoneLocked(g *game) {
 	delete(d.games, g.id)
 	routes := 0
@@ -239,7 +240,7 @@ func (d *Dispatcher) gameGoneLocked(g *game) {
 	}
 	holds := 0
 	for e, h := range d.holds {
-		if h.to == g.id {
+		if h.to == g.id || (h.from == g.id && !h.data) {
 			delete(d.holds, e)
 			holds++
 			h.q.each(func(typ netproto.MsgType, payload []byte) {

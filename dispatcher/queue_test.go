@@ -122,3 +122,35 @@ func TestSlowConsumerIsClosed(t *testing.T) {
 		t.Errorf("dropped %v, want slow_consumer", s.Dropped)
 	}
 }
+
+// TestMigrationSourceGone: the source dies before sending the
+// entity; the hold is released (nothing will end it), and once its data has
+// gone through, the source's death does not matter.
+func TestMigrationSourceGone(t *testing.T) {
+	cl := testCluster(1)
+	d := start(t, cl, 1)
+	gameA := join(t, d.addr, netproto.RoleGame, 1)
+	gameB := join(t, d.addr, netproto.RoleGame, 2)
+	gate := join(t, d.addr, netproto.RoleGate, 1)
+	early, sent := entity(1, 1), entity(1, 2)
+	gameA.send(&netproto.MigrateRequest{Entity: early, From: 1, To: 2}, &netproto.MigrateRequest{Entity: sent, From: 1, To: 2})
+	gameA.expect(&netproto.MigrateHold{Entity: early})
+	gameA.expect(&netproto.MigrateHold{Entity: sent})
+	data := &netproto.MigrateData{Entity: sent, To: 2, Blob: []byte{1}}
+	gameA.send(data)
+	gameB.expect(data)
+	gate.send(clientCall(1, entity(1, 9), early, 1, "Say"), clientCall(1, entity(1, 9), sent, 2, "Say"))
+	waitFor(t, "the holds", func() bool { return d.Stats().Queued == 2 })
+
+	gameA.link.Close()
+	// The early one is released: its origin is gone, so the call fails.
+	if r, ok := gate.recv().(*netproto.CallReply); !ok || r.CallID != 1 || r.Error == "" {
+		t.Fatalf("want an error reply for call 1, got %#v", r)
+	}
+	// The other is still held and reaches game 2 when it is done.
+	gameB.send(&netproto.MigrateDone{Entity: sent, Game: 2})
+	gameB.expect(clientCall(1, entity(1, 9), sent, 2, "Say"))
+	if s := d.Stats(); s.Queued != 0 {
+		t.Errorf("queued %d", s.Queued)
+	}
+}

@@ -153,7 +153,11 @@ func (d *Dispatcher) handle(c *conn, typ netproto.MsgType, payload []byte) {
 		d.toPeerLocked(c, netproto.Peer{Role: netproto.RoleGate, ID: h.Gate}, typ, payload)
 
 	case netproto.MsgMigrateData:
-		d.toGameLocked(c, h.Game, typ, payload, h.Entity)
+		if d.toGameLocked(c, h.Game, typ, payload, h.Entity) {
+			if hd := d.holds[h.Entity]; hd != nil {
+				hd.data = true
+			}
+		}
 
 	case netproto.MsgMigrateDone:
 		d.checkGameField(c, typ, h.Game)
