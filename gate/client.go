@@ -51,7 +51,15 @@ type client struct {
 // serveClient runs one client link from its first frame to its end.
 func (g *Gate) serveClient(l netproto.Link) {
 	log := g.clog.With(zap.String("transport", l.Transport()), zap.Stringer("addr", l.RemoteAddr()))
+	if g.pending.Add(1) > int64(g.opts.maxPending) {
+		g.pending.Add(-1)
+		g.stats.disconnects.inc(DisconnectBusy)
+		log.Info("client refused", zap.String("reason", DisconnectBusy))
+		l.Close()
+		return
+	}
 	hello, reason, code := g.readHello(l)
+	g.pending.Add(-1)
 	if reason != "" {
 		g.stats.disconnects.inc(reason)
 		log.Info("client refused", zap.String("reason", reason))
@@ -85,6 +93,14 @@ func (g *Gate) serveClient(l netproto.Link) {
 	c.log = log.With(zap.Uint64("client", c.id))
 	c.move.reset(g.cfg.MaxSpeed, now)
 	g.mu.Lock()
+	if n := g.opts.maxClients; n > 0 && len(g.clients) >= n {
+		g.mu.Unlock()
+		g.stats.disconnects.inc(DisconnectFull)
+		log.Info("client refused", zap.String("reason", DisconnectFull))
+		g.sendDisconnect(l, netproto.DisconnectShutdown, "gate full")
+		l.Close()
+		return
+	}
 	g.clients[c.id] = c
 	g.mu.Unlock()
 	g.stats.accepted.Add(1)

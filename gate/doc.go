@@ -33,6 +33,10 @@
 // data passes 8 × MaxFrame (at least 256 KiB), or whose write blocks for
 // the write timeout (5 s, WithWriteTimeout), is dropped (reason slow).
 //
+// At most DefaultMaxPending connections may be waiting for their hello
+// (WithMaxPending; more are closed at once: any datagram opens a KCP
+// session), and WithMaxClients caps the clients ("gate full").
+//
 // Rules, each enforced per client, each breach closing that client alone
 // with a Disconnect{Reason, Code}, a sampled log line and a count in
 // Stats.Disconnects, followed by ClientDisconnected to the entity's

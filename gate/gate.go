@@ -34,6 +34,8 @@ const (
 	// DefaultMoveViolations is how many refused moves within
 	// moveViolationWindow disconnect a client.
 	DefaultMoveViolations = 5
+	// DefaultMaxPending caps connections waiting for their ClientHello.
+	DefaultMaxPending = 4096
 	// moveViolationWindow is the window DefaultMoveViolations counts in.
 	moveViolationWindow = 10 * time.Second
 )
@@ -46,6 +48,8 @@ type options struct {
 	helloTimeout   time.Duration
 	writeTimeout   time.Duration
 	moveViolations int
+	maxClients     int
+	maxPending     int
 }
 
 // WithBootType sets ClientConnected.BootType, the entity type created for
@@ -62,6 +66,16 @@ func WithWriteTimeout(d time.Duration) Option { return func(o *options) { o.writ
 // WithMoveViolations sets how many refused moves within 10 s disconnect a
 // client (at least 1).
 func WithMoveViolations(n int) Option { return func(o *options) { o.moveViolations = n } }
+
+// WithMaxClients caps the connected clients; the next one is refused
+// ("gate full"). Zero (the default): no cap.
+func WithMaxClients(n int) Option { return func(o *options) { o.maxClients = n } }
+
+// WithMaxPending caps the connections that have not sent their ClientHello
+// yet (DefaultMaxPending): any datagram from a new address opens a KCP
+// session, so this bounds what a flood costs before the hello timeout
+// frees it.
+func WithMaxPending(n int) Option { return func(o *options) { o.maxPending = n } }
 
 // Addrs are the addresses a started gate listens on; "" for a transport
 // that is off.
@@ -94,6 +108,7 @@ type Gate struct {
 	mu      sync.RWMutex
 	clients map[uint64]*client
 	seq     atomic.Uint64 // low 48 bits of ClientIDs
+	pending atomic.Int64  // connections before their ClientHello
 
 	started atomic.Bool
 	ctx     context.Context
@@ -131,6 +146,7 @@ func New(cfg config.Gate, dispatchers []string, log *zap.Logger, opts ...Option)
 		helloTimeout:   DefaultHelloTimeout,
 		writeTimeout:   DefaultWriteTimeout,
 		moveViolations: DefaultMoveViolations,
+		maxPending:     DefaultMaxPending,
 	}
 	for _, opt := range opts {
 		opt(&o)
@@ -146,6 +162,9 @@ func New(cfg config.Gate, dispatchers []string, log *zap.Logger, opts ...Option)
 	}
 	if o.moveViolations < 1 {
 		o.moveViolations = 1
+	}
+	if o.maxPending <= 0 {
+		o.maxPending = DefaultMaxPending
 	}
 
 	maxFrame := cfg.MaxFrame

@@ -760,3 +760,27 @@ func TestSlowClientDropped(t *testing.T) {
 	expect(t, g.disp, func(m *netproto.ClientDisconnected) bool { return m.Client == id })
 	checkAlive(t, g, other, 5)
 }
+
+func TestCaps(t *testing.T) {
+	g := startGate(t, nil, WithMaxClients(2), WithMaxPending(1))
+	g.connect(t, "tcp")
+	// One connection waiting for its hello is the most allowed: a second
+	// one is closed at once.
+	quiet := g.rawConn(t)
+	eventually(t, "pending", func() bool { return g.pending.Load() == 1 })
+	busy := g.rawConn(t)
+	rawEnd(t, busy)
+	eventually(t, "busy counted", func() bool { return g.Stats().Disconnects[DisconnectBusy] == 1 })
+	quiet.Close()
+	eventually(t, "pending freed", func() bool { return g.pending.Load() == 0 })
+
+	g.connect(t, "kcp")
+	c := &testClient{t: t, link: g.dialLink(t, "tcp"), codec: clientCodec}
+	c.sendMsg(&netproto.ClientHello{Version: 1})
+	if d := c.recvEnd(); d == nil || d.Reason != "gate full" {
+		t.Errorf("third client: Disconnect %+v", d)
+	}
+	if s := g.Stats(); s.Disconnects[DisconnectFull] != 1 || s.Clients != 2 {
+		t.Errorf("Stats: %+v", s)
+	}
+}

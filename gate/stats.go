@@ -62,6 +62,8 @@ const (
 	DisconnectClusterLost   = "cluster_link_lost" // a dispatcher link dropped
 	DisconnectShutdown      = "shutdown"          // the gate is stopping
 	DisconnectLinkError     = "link_error"        // any other transport error
+	DisconnectBusy          = "too_many_pending"  // over the cap of connections before hello
+	DisconnectFull          = "gate_full"         // over the cap of clients
 )
 
 // Reasons a client call or move is refused (Stats.Refused keys).
@@ -90,7 +92,7 @@ var disconnectReasons = []string{
 	DisconnectBadVersion, DisconnectBadRole, DisconnectFrameTooLarge, DisconnectTruncated,
 	DisconnectMalformed, DisconnectUnknownType, DisconnectNotFromClient, DisconnectRateLimit,
 	DisconnectMoveAbuse, DisconnectKicked, DisconnectSlow, DisconnectUnavailable,
-	DisconnectClusterLost, DisconnectShutdown, DisconnectLinkError,
+	DisconnectClusterLost, DisconnectShutdown, DisconnectLinkError, DisconnectBusy, DisconnectFull,
 }
 
 var refusedReasons = []string{
