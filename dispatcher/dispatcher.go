@@ -8,11 +8,13 @@ import (
 	"net"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ecsworld/ecsworld/config"
 	"github.com/ecsworld/ecsworld/netproto"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 )
 
 // Defaults for values the config leaves at zero (a config.Cluster built by
@@ -28,6 +30,10 @@ const (
 
 // maxServiceName bounds a service name.
 const maxServiceName = 256
+
+// maxHandshakes bounds the links waiting for their Hello (each waits up to
+// the idle timeout): anything that can reach the port could open many.
+const maxHandshakes = 256
 
 // Option configures a Dispatcher.
 type Option func(*options)
@@ -71,7 +77,8 @@ type Dispatcher struct {
 	maxFrame        int
 	chunk           int // bytes moved from a backlog into a link at a time
 
-	ctr counters
+	ctr        counters
+	handshakes atomic.Int32 // links waiting for their Hello
 
 	// mu guards the routing state. Readers decide and queue under it, so
 	// the order in which messages are routed is the order in which they are
@@ -306,9 +313,18 @@ func (d *Dispatcher) stopping() bool {
 // serveLink runs one accepted link: the handshake, then the reader loop in
 // this goroutine and a writer goroutine.
 func (d *Dispatcher) serveLink(ctx context.Context, link netproto.Link, wg *sync.WaitGroup) {
+	if d.handshakes.Add(1) > maxHandshakes {
+		d.handshakes.Add(-1)
+		d.ctr.reject(rejectBusy)
+		d.samp.Log(zapcore.WarnLevel, "busy", "too many links waiting for their Hello: closing a new one",
+			zap.Stringer("remote", link.RemoteAddr()), zap.Int("max", maxHandshakes))
+		link.Close()
+		return
+	}
 	// Until the writer owns the link's shutdown, ctx closes it directly.
 	stop := context.AfterFunc(ctx, func() { link.Close() })
 	c := d.handshake(link)
+	d.handshakes.Add(-1)
 	if !stop() || c == nil {
 		link.Close()
 		if c != nil {
@@ -336,6 +352,7 @@ func (d *Dispatcher) serveLink(ctx context.Context, link netproto.Link, wg *sync
 func (d *Dispatcher) Stats() Stats {
 	var s Stats
 	d.ctr.snapshot(&s)
+	s.Handshakes = int(d.handshakes.Load())
 	now := time.Now()
 	d.mu.Lock()
 	for _, g := range d.games {

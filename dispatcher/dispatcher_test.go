@@ -1,6 +1,7 @@
 package dispatcher
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -694,4 +695,52 @@ func TestHeartbeatAndIdleTimeout(t *testing.T) {
 		t.Error("no heartbeat on an idle link")
 	}
 	waitFor(t, "the idle game to be dropped", func() bool { return d.Stats().Games == 0 })
+}
+
+func TestServeStopsEverything(t *testing.T) {
+	cl := testCluster(1)
+	d, err := New(cl, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Serve(ctx) }()
+	addr := d.Addr().String()
+	game := join(t, addr, netproto.RoleGame, 1)
+	gate := join(t, addr, netproto.RoleGate, 1)
+	silent := dialRaw(t, addr, netproto.RoleGame, 2) // still in its handshake
+	game.send(&netproto.ServiceRegister{Name: "x", Entity: entity(1, 1)})
+	game.expect(&netproto.ServiceRegistered{Name: "x", Entity: entity(1, 1), Won: true})
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Serve: %v", err)
+		}
+	case <-time.After(testTimeout):
+		t.Fatal("Serve did not return")
+	}
+	for _, f := range []*fake{game, gate, silent} {
+		f.expectClosed()
+	}
+	if _, err := netproto.DialTCP(context.Background(), addr, netproto.Options{}); err == nil {
+		t.Error("still listening after Serve returned")
+	}
+	if err := d.Serve(context.Background()); err == nil {
+		t.Error("second Serve accepted")
+	}
+}
+
+func TestHandshakeLimit(t *testing.T) {
+	cl := testCluster(1)
+	d := start(t, cl, 1)
+	for i := range maxHandshakes {
+		dialRaw(t, d.addr, netproto.RoleGame, uint16(i+1)) // never says Hello
+	}
+	waitFor(t, "the pending handshakes", func() bool { return d.Stats().Handshakes == maxHandshakes })
+	dialRaw(t, d.addr, netproto.RoleGame, 999).expectClosed()
+	if got := d.Stats().Rejected[RejectBusy]; got != 1 {
+		t.Errorf("Rejected[busy] = %d, want 1", got)
+	}
 }

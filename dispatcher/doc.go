@@ -72,6 +72,8 @@
 //   - A destination that does not keep up: sends beyond the link's buffer
 //     wait in a per-link backlog (WithMaxBacklog, default 64 MiB); past it
 //     the link is closed as a slow consumer rather than left with a gap.
+//   - At most 256 links may wait for their Hello at once (each waits up to
+//     the idle timeout); more are closed at once and counted (busy).
 //   - MigrateData is not held (it is the migration itself); it goes to its
 //     To game, queued if that game is frozen.
 package dispatcher

@@ -78,6 +78,7 @@ const (
 	RejectNotHello   = "not_hello"
 	RejectBadHello   = "bad_hello"
 	RejectNoHello    = "no_hello" // closed or timed out before a Hello
+	RejectBusy       = "busy"     // too many links waiting for their Hello
 )
 
 // rejectReason indexes the handshake rejection counters.
@@ -92,12 +93,13 @@ const (
 	rejectNotHello
 	rejectBadHello
 	rejectNoHello
+	rejectBusy
 	numRejectReasons
 )
 
 var rejectNames = [numRejectReasons]string{
 	RejectBadSecret, RejectDuplicate, RejectBadRole, RejectBadID,
-	RejectBadVersion, RejectNotHello, RejectBadHello, RejectNoHello,
+	RejectBadVersion, RejectNotHello, RejectBadHello, RejectNoHello, RejectBusy,
 }
 
 func (r rejectReason) String() string { return rejectNames[r] }
@@ -164,6 +166,8 @@ type Stats struct {
 	// holds together; Queues lists each.
 	Queued int
 	Queues []QueueStats
+	// Handshakes is the number of links waiting for their Hello.
+	Handshakes int
 	// Backlog is the number of bytes accepted for sending but not yet
 	// handed to a link, over all links (a slow peer or a large flush).
 	Backlog int
