@@ -271,3 +271,37 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// benchServe runs d until the benchmark ends.
+func benchServe(b *testing.B, d *Dispatcher) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Serve(ctx) }()
+	b.Cleanup(func() {
+		cancel()
+		<-done
+	})
+}
+
+// benchJoin connects a game for a benchmark.
+func benchJoin(b *testing.B, addr string, id uint16) *fake {
+	l, err := netproto.DialTCP(context.Background(), addr, netproto.Options{ReadTimeout: testTimeout})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { l.Close() })
+	c, err := netproto.NewCodec(netproto.InternalLimits())
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := c.Send(l, &netproto.Hello{Role: netproto.RoleGame, ID: id, Secret: testSecret}); err != nil {
+		b.Fatal(err)
+	}
+	if err := l.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	if typ, _, err := l.Recv(); err != nil || typ != netproto.MsgHelloAck {
+		b.Fatalf("handshake: %v %v", typ, err)
+	}
+	return &fake{link: l, codec: c}
+}
