@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+
+	"github.com/fxamacker/cbor/v2"
 )
 
 func TestAttrValues(t *testing.T) {
@@ -504,5 +506,40 @@ func TestAttrNaNSetTwiceIsOneChange(t *testing.T) {
 	_ = e.Attrs().Set("x", 1.0) // NaN → a number is a change
 	if got := e.AttrChanges(); len(got) != 1 || got[0].Value != 1.0 {
 		t.Fatalf("changes %v", got)
+	}
+}
+
+// TestAttrsSurviveCBOR: the plain tree of ToMap, encoded as CBOR and
+// decoded into any (as a snapshot or a migration does), makes the same
+// attributes again through CreateOptions.Attrs.
+func TestAttrsSurviveCBOR(t *testing.T) {
+	f := newFixture(t)
+	in := map[string]any{
+		"n": -3, "big": uint64(1 << 62), "f": 1.25, "whole": 2.0, "ok": true, "s": "x", "b": []byte{0, 1},
+		"inv": map[string]any{"items": []any{"sword", map[string]any{"id": 7, "tags": []any{}}}, "empty": map[string]any{}},
+	}
+	e := f.create("player", "e", CreateOptions{Attrs: in})
+	want := e.Attrs().ToMap()
+	b, err := cbor.Marshal(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dm, err := cbor.DecOptions{DefaultMapType: reflect.TypeFor[map[string]any]()}.DecMode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back map[string]any
+	if err := dm.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	e2, err := f.w.Create("player", CreateOptions{Attrs: back})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := e2.Attrs().ToMap(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("after CBOR:\n got  %#v\n want %#v", got, want)
+	}
+	if len(e2.AttrChanges()) != 0 {
+		t.Fatal("initial attributes recorded as changes")
 	}
 }

@@ -66,6 +66,22 @@
 // EnterSpace, LeaveSpace, SetClient). A panic in a hook is recovered and
 // reported to WorldOptions.OnError; it never unwinds into engine code.
 //
+// # Snapshots and migration
+//
+// What a snapshot or a migration needs is public: World.Each visits the
+// entities in ID order; Entity.Components lists the registered components
+// an entity has, whose values Component.GetAny reads and Component.New /
+// SetAny write back, found by name with Registry.Component; Attrs().ToMap
+// is the attribute tree in plain form; position, yaw, velocity,
+// destination, AOI radius and client binding have getters and setters.
+// Create with CreateOptions.Restore (and the saved ID) rebuilds an entity
+// without hooks; World.Remove takes one out without hooks (it lives on
+// elsewhere); IDGen.Last and Resume carry the ID sequence across a
+// restart. Space membership is restored with CreateOptions.Space, so
+// create the spaces first. The plain attribute tree survives CBOR as it
+// is, if it is decoded into any with DefaultMapType map[string]any (CBOR
+// integers come back as int64 or uint64, which Set takes).
+//
 // # Deviations from the first API sketch, and additions
 //
 //   - World.Entity returns (*Entity, bool).

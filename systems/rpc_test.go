@@ -195,3 +195,49 @@ func TestRPCLogIsSampledPerFailureKind(t *testing.T) {
 		t.Fatalf("denied calls ran: %v", calls)
 	}
 }
+
+// TestRPCFailuresDoNotStopTheTick queues every kind of failure between
+// good calls: the good ones all run, in queue order, and the stages after
+// RPC still run in the same tick.
+func TestRPCFailuresDoNotStopTheTick(t *testing.T) {
+	env := newTestEnv(t, 0)
+	e := env.mob(t, nil, ecs.Vec3{})
+	r := NewRPC(env.w, RPCOptions{})
+	server := ecs.ServerCaller()
+	client := ecs.ClientCaller(1, ecs.MakeClientID(1, 1))
+	good := func(n int) Call { return Call{Target: e.ID(), Method: "Hit", Args: mustArgs(t, n), Caller: server} }
+	for _, c := range []Call{
+		good(1),
+		{Target: ecs.MakeEntityID(9, 9), Method: "Hit", Args: mustArgs(t, 0), Caller: server},
+		good(2),
+		{Target: e.ID(), Method: "Nope", Caller: server},
+		good(3),
+		{Target: e.ID(), Method: "Hit", Args: mustArgs(t, 0), Caller: client},
+		good(4),
+		{Target: e.ID(), Method: "Hit", Args: []byte{0x82, 0x01}, Caller: server},
+		good(5),
+		{Target: e.ID(), Method: "Boom", Caller: server},
+		good(6),
+		{Target: e.ID(), Method: "Fail", Caller: server},
+		good(7),
+	} {
+		r.Enqueue(c)
+	}
+	after := false
+	s := NewScheduler(env.w, Stages{RPC: r, Movement: SystemFunc("after", func(*Tick) error { after = true; return nil })},
+		SchedulerOptions{})
+	s.RunTick(time.Unix(0, 0))
+	if got := testHits.Get(e).Args; !slices.Equal(got, []int{1, 2, 3, 4, 5, 6, 7}) {
+		t.Fatalf("good calls ran with %v, want 1..7 in order", got)
+	}
+	want := RPCStats{OK: 7, NoEntity: 1, NoMethod: 1, Denied: 1, BadArgs: 1, Panics: 1, Errors: 1}
+	if st := r.Stats(); st != want {
+		t.Fatalf("stats %+v, want %+v", st, want)
+	}
+	if !after {
+		t.Fatal("the stage after RPC did not run")
+	}
+	if st := s.Stats().Systems[0]; st.Errors != 0 || st.Panics != 0 {
+		t.Fatalf("the RPC stage itself failed: %+v", st)
+	}
+}
