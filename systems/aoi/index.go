@@ -6,6 +6,8 @@ const (
 	segShift = 3
 	segLen   = 1 << segShift
 	segMask  = segLen - 1
+	// minSegCap is the capacity of a segment's first allocation.
+	minSegCap = 16
 )
 
 // segment packs the entries of segLen consecutive cells of one line, grouped
@@ -70,6 +72,14 @@ func (s *segment) shift(p, j, j2 int32) int32 {
 
 // add inserts en into cell j of s.
 func (s *segment) add(j int32, en entry) {
+	if len(s.e) == cap(s.e) {
+		// Grow ahead (at least minSegCap, then double): entities drift
+		// between segments every tick, and each new high of a segment's
+		// occupancy would otherwise cost an allocation.
+		e := make([]entry, len(s.e), max(minSegCap, 2*cap(s.e)))
+		copy(e, s.e)
+		s.e = e
+	}
 	s.e = append(s.e, en) // in the last cell
 	s.st[segLen]++
 	s.shift(int32(len(s.e)-1), segLen-1, j)
