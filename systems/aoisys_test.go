@@ -643,3 +643,26 @@ func TestAOIRemovedEntity(t *testing.T) {
 		t.Fatalf("removed entity still in AOI: handle %d, stats %+v", b.AOIHandle(), r.a.Stats())
 	}
 }
+
+// TestAOIHookPanicIsContained: a panicking OnEnterAOI is reported to the
+// world's OnError and the other events of the tick are still delivered.
+func TestAOIHookPanicIsContained(t *testing.T) {
+	r := newAOIRig(t, 10, AOIOptions{})
+	space := r.env.space(t)
+	a := mobAt(t, r.env, 1, space, 0, 0)
+	mobAt(t, r.env, 2, space, 5, 0)
+	r.env.onEnter = func(e, other *ecs.Entity) {
+		if e == a {
+			panic("hook bug")
+		}
+	}
+	if got, want := r.tick(), []string{"enter 1 2", "enter 2 1"}; !slices.Equal(got, want) {
+		t.Fatalf("events %v, want %v", got, want)
+	}
+	if len(r.env.errs) != 1 || !errors.Is(r.env.errs[0], ecs.ErrHookPanic) {
+		t.Fatalf("errors %v, want one hook panic", r.env.errs)
+	}
+	if st := r.s.Stats().Systems[0]; st.Name != "aoi" || st.Errors != 0 {
+		t.Fatalf("the AOI stage failed: %+v", st)
+	}
+}
