@@ -190,6 +190,10 @@ func (ls *lists) applyGroup(x Handle, group []op) {
 		}
 		return
 	}
+	if l.a == 0 && l.b == l.n && mutualOnly(group) {
+		ls.applyMutual(x, group)
+		return
+	}
 	for _, o := range group {
 		ls.stamp[o.other], ls.fin[o.other] = true, o.s2
 	}
@@ -350,7 +354,14 @@ func (ls *lists) insert(x, y Handle, s uint8) {
 func (ls *lists) relocate(x Handle, newCap int32) {
 	l := &ls.l[x]
 	off := int32(len(ls.arena))
-	ls.arena = append(ls.arena, make([]Handle, newCap)...)
+	if need := len(ls.arena) + int(newCap); need > cap(ls.arena) {
+		// Double: append's growth of large slices (x1.25) would copy the
+		// whole arena every few relocations.
+		a := make([]Handle, len(ls.arena), max(2*cap(ls.arena), need, 1024))
+		copy(a, ls.arena)
+		ls.arena = a
+	}
+	ls.arena = ls.arena[:len(ls.arena)+int(newCap)]
 	copy(ls.arena[off:], ls.arena[l.off:l.off+l.n])
 	ls.garbage += int(l.cap)
 	l.off, l.cap = off, newCap
@@ -373,4 +384,53 @@ func (ls *lists) compact() {
 	}
 	ls.spare, ls.arena = ls.arena, dst
 	ls.garbage = 0
+}
+
+// mutualOnly reports whether every change links or unlinks a mutual pair,
+// as in a grid whose entities share one radius.
+func mutualOnly(group []op) bool {
+	for _, o := range group {
+		if (o.s|o.s2) != mutual || o.s == o.s2 {
+			return false
+		}
+	}
+	return true
+}
+
+// applyMutual is applyGroup for a list that holds only mutual pairs and
+// changes that keep it so: one pass that drops the pairs whose final state
+// is none, in place, then the new pairs appended.
+func (ls *lists) applyMutual(x Handle, group []op) {
+	for _, o := range group {
+		ls.stamp[o.other], ls.fin[o.other] = true, o.s2
+	}
+	l := &ls.l[x]
+	h := ls.arena[l.off : l.off+l.n]
+	j := 0
+	for _, y := range h {
+		if ls.stamp[y] {
+			ls.stamp[y] = false
+			if ls.fin[y] == none {
+				continue
+			}
+		}
+		h[j] = y
+		j++
+	}
+	n := int32(j)
+	for _, o := range group { // pairs new to the list
+		if y := o.other; ls.stamp[y] {
+			ls.stamp[y] = false
+			if ls.fin[y] == mutual {
+				if n == l.cap {
+					l.n = n
+					ls.relocate(x, max(8, 2*l.cap))
+				}
+				ls.arena[l.off+n] = y
+				n++
+			}
+		}
+	}
+	ls.live += int(n) - len(h)
+	l.n, l.a, l.b = n, 0, n
 }
