@@ -39,79 +39,62 @@ func (g *Grid) moveBand(h Handle, e *entity, nx, nz, lo, hi float32) bool {
 		return false
 	}
 	g.relocate(h, e, nx, nz)
-	k1 := e.k - 1
-	// Every live entity has the one positive radius: a pair is either
-	// mutual or unlinked, and a single key decides both directions.
-	uniform := len(g.radii) == 1 && int(g.radii[0].n) == g.n
-	za, zb := g.rowZ[j0], g.rowZ[j1+1] // the middle: za <= z < zb
-	cand := g.cand
-
+	mv := bandMove{h: h, k: e.k, ox: ox, oz: oz, nx: nx, nz: nz,
+		// Every live entity has the one positive radius: a pair is either
+		// mutual or unlinked, and a single key decides both directions.
+		uniform: len(g.radii) == 1 && int(g.radii[0].n) == g.n,
+		za:      float32(math.Inf(-1)), zb: float32(math.Inf(1)),
+	}
 	// Row view: the thin rows above and below the middle.
-	rv := &g.ix[0]
-	r0, r1 := g.fRowT(zl-ho), g.fRowT(zh+ho)
-	c0, c1 := g.fColL(xl-ho), g.fColL(xh+ho)
-	for r := r0; r <= r1; r++ {
-		if r == j0 {
-			r = j1
-			continue
-		}
-		base := r * rv.spl
-		for p := c0; p <= c1; {
-			sg := &rv.segs[base+p>>segShift]
-			pe := min(c1, p|segMask)
-			es := sg.run(p&segMask, pe&segMask)
-			p = pe + 1
-			if len(es) == 0 {
-				continue
-			}
-			if len(cand) < len(es) {
-				cand = g.growCand(len(es))
-			}
-			if uniform {
-				n := scanUniform(es, cand, e.k, ox, oz, nx, nz)
-				g.movedUniform(h, cand[:n], e.k, nx, nz)
-				continue
-			}
-			n := scanSquare1(es, cand, k1, ox, oz, nx, nz)
-			for _, t := range cand[:n] {
-				g.moved(h, t, e.k, ox, oz, nx, nz)
-			}
-		}
-	}
-
-	// Column view: the thin columns beside the interior, over the middle.
-	cv := &g.ix[1]
-	l0, l1 := g.fRowL(zh-hl), g.fRowL(zl+hl)
-	t0, t1 := g.fColT(xl-ho), g.fColT(xh+ho)
-	for c := t0; c <= t1; c++ {
-		if c == i0 {
-			c = i1
-			continue
-		}
-		base := c * cv.spl
-		for p := l0; p <= l1; {
-			sg := &cv.segs[base+p>>segShift]
-			pe := min(l1, p|segMask)
-			es := sg.run(p&segMask, pe&segMask)
-			p = pe + 1
-			if len(es) == 0 {
-				continue
-			}
-			if len(cand) < len(es) {
-				cand = g.growCand(len(es))
-			}
-			if uniform {
-				n := scanUniformRows(es, cand, e.k, ox, oz, nx, nz, za, zb)
-				g.movedUniform(h, cand[:n], e.k, nx, nz)
-				continue
-			}
-			n := scanSquareRows1(es, cand, k1, ox, oz, nx, nz, za, zb)
-			for _, t := range cand[:n] {
-				g.moved(h, t, e.k, ox, oz, nx, nz)
-			}
-		}
-	}
+	g.bandLines(&g.ix[0], g.fRowT(zl-ho), g.fRowT(zh+ho), j0, j1, g.fColL(xl-ho), g.fColL(xh+ho), &mv)
+	// Column view: the thin columns beside the interior, over the long rows
+	// of the middle, counting only the entries of the middle's thin rows.
+	mv.za, mv.zb = g.rowZ[j0], g.rowZ[j1+1]
+	g.bandLines(&g.ix[1], g.fColT(xl-ho), g.fColT(xh+ho), i0, i1, g.fRowL(zh-hl), g.fRowL(zl+hl), &mv)
 	return true
+}
+
+// bandMove is what a band scan needs to know of the move.
+type bandMove struct {
+	h              Handle
+	k              uint32 // the mover's key
+	ox, oz, nx, nz float32
+	uniform        bool
+	za, zb         float32 // only entries with za <= z < zb count
+}
+
+// bandLines scans lines l0..l1 of ix but s0..s1 (the interior), positions
+// p0..p1 of each, segment by segment, and records every pair that changed.
+func (g *Grid) bandLines(ix *index, l0, l1, s0, s1, p0, p1 int32, mv *bandMove) {
+	cand := g.cand
+	for l := l0; l <= l1; l++ {
+		if l == s0 {
+			l = s1
+			continue
+		}
+		base := l * ix.spl
+		for p := p0; p <= p1; {
+			sg := &ix.segs[base+p>>segShift]
+			pe := min(p1, p|segMask)
+			es := sg.run(p&segMask, pe&segMask)
+			p = pe + 1
+			if len(es) == 0 {
+				continue
+			}
+			if len(cand) < len(es) {
+				cand = g.growCand(len(es))
+			}
+			if mv.uniform {
+				n := scanUniform(es, cand, mv.k, mv.ox, mv.oz, mv.nx, mv.nz, mv.za, mv.zb)
+				g.movedUniform(mv.h, cand[:n], mv.k, mv.nx, mv.nz)
+				continue
+			}
+			n := scanBand(es, cand, mv.k-1, mv.ox, mv.oz, mv.nx, mv.nz, mv.za, mv.zb)
+			for _, t := range cand[:n] {
+				g.moved(mv.h, t, mv.k, mv.ox, mv.oz, mv.nx, mv.nz)
+			}
+		}
+	}
 }
 
 // growCand makes the candidate buffer hold at least n entries.
@@ -120,22 +103,9 @@ func (g *Grid) growCand(n int) []entry {
 	return g.cand
 }
 
-// scanSquare1 and scanSquareRows1 are the inner loops of moveBand over one
-// run (see moveSquare for the test); leaf functions, so nothing spills.
-func scanSquare1(es, cand []entry, k1 uint32, ox, oz, nx, nz float32) int {
-	n := 0
-	cand = cand[:len(es)]
-	for i, t := range es {
-		do := max(abs32(t.x-ox), abs32(t.z-oz))
-		dn := max(abs32(t.x-nx), abs32(t.z-nz))
-		lo, hi := min(do, dn), max(do, dn)
-		cand[n] = es[i]
-		n += b2i(min(k1-lo, t.k-1-lo) < hi-lo)
-	}
-	return n
-}
-
-func scanSquareRows1(es, cand []entry, k1 uint32, ox, oz, nx, nz, za, zb float32) int {
+// scanBand is the inner loop of a band scan over one run (see moveSquare
+// for the test): a leaf function, so nothing spills.
+func scanBand(es, cand []entry, k1 uint32, ox, oz, nx, nz, za, zb float32) int {
 	n := 0
 	cand = cand[:len(es)]
 	for i, t := range es {
@@ -152,23 +122,10 @@ func scanSquareRows1(es, cand []entry, k1 uint32, ox, oz, nx, nz, za, zb float32
 	return n
 }
 
-// scanUniform and scanUniformRows are the loops for a grid whose entities
-// all share one radius key k: a pair changed iff exactly one of the old and
-// new distances is below k, i.e. iff do-k and dn-k differ in sign.
-func scanUniform(es, cand []entry, k uint32, ox, oz, nx, nz float32) int {
-	n := 0
-	cand = cand[:len(es)]
-	for i := range es {
-		t := &es[i]
-		do := max(abs32(t.x-ox), abs32(t.z-oz))
-		dn := max(abs32(t.x-nx), abs32(t.z-nz))
-		cand[n] = *t
-		n += b2i(int32(do-k)^int32(dn-k) < 0)
-	}
-	return n
-}
-
-func scanUniformRows(es, cand []entry, k uint32, ox, oz, nx, nz, za, zb float32) int {
+// scanUniform is scanBand for a grid whose entities all share one radius
+// key k: a pair changed iff exactly one of the old and new distances is
+// below k, i.e. iff do-k and dn-k differ in sign.
+func scanUniform(es, cand []entry, k uint32, ox, oz, nx, nz, za, zb float32) int {
 	n := 0
 	cand = cand[:len(es)]
 	for i := range es {
