@@ -1,0 +1,90 @@
+package metrics
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ecsworld/ecsworld/config"
+	"github.com/ecsworld/ecsworld/gate"
+	"github.com/ecsworld/ecsworld/netproto"
+)
+
+// GateSource is what the gate collector reads: a *gate.Gate, or a fake.
+type GateSource interface {
+	ID() uint16
+	Stats() gate.Stats
+}
+
+// gateTransports are always exported, 0 included, so a gate without
+// clients still has its ecsworld_clients series.
+var gateTransports = []string{"kcp", "tcp", "ws"}
+
+type gateCollector struct {
+	src GateSource
+	fs  families
+
+	clients, accepted, links, linksUp *family
+	messages, bytes                   *family
+	disconnects, refused, dropped     *family
+}
+
+// NewGateCollector returns a collector of src's Stats.
+func NewGateCollector(src GateSource) prometheus.Collector {
+	c := &gateCollector{src: src}
+	fs := &c.fs
+	c.clients = fs.gauge("clients", "Clients connected now, by transport.", "transport")
+	c.accepted = fs.counter("clients_accepted_total", "Clients welcomed since the gate started.")
+	c.links = fs.gauge("dispatcher_links", "Dispatchers this process links to.")
+	c.linksUp = fs.gauge("dispatcher_links_up", "Dispatcher links up (handshake done).")
+	c.messages = fs.counter("messages_total", "Messages by link kind, direction and type.", "link", "direction", "type")
+	c.bytes = fs.counter("message_bytes_total", "Bytes of messages (frame headers included) by link kind, direction and type.", "link", "direction", "type")
+	c.disconnects = fs.counter("client_disconnects_total", "Clients disconnected, by reason.", "reason")
+	c.refused = fs.counter("refused_messages_total", "Client calls and moves refused, by reason.", "reason")
+	c.dropped = fs.counter("dropped_messages_total", "Messages from dispatchers the gate could not use, by reason.", "reason")
+	return c
+}
+
+// Describe implements prometheus.Collector.
+func (c *gateCollector) Describe(ch chan<- *prometheus.Desc) { c.fs.describe(ch) }
+
+// Collect implements prometheus.Collector.
+func (c *gateCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.src.Stats()
+	for _, t := range gateTransports {
+		c.clients.emit(ch, float64(s.ClientsByTransport[t]), t)
+	}
+	for t, n := range s.ClientsByTransport {
+		if t != "kcp" && t != "tcp" && t != "ws" {
+			c.clients.emit(ch, float64(n), t)
+		}
+	}
+	c.accepted.emit(ch, float64(s.Accepted))
+	c.links.emit(ch, float64(s.Dispatchers))
+	c.linksUp.emit(ch, float64(s.DispatchersUp))
+	c.traffic(ch, "client", "in", s.ClientIn)
+	c.traffic(ch, "client", "out", s.ClientOut)
+	c.traffic(ch, "dispatcher", "in", s.DispatcherIn)
+	c.traffic(ch, "dispatcher", "out", s.DispatcherOut)
+	c.disconnects.emitReasons(ch, s.Disconnects)
+	c.refused.emitReasons(ch, s.Refused)
+	c.dropped.emitReasons(ch, s.Dropped)
+}
+
+func (c *gateCollector) traffic(ch chan<- prometheus.Metric, link, dir string, m map[netproto.MsgType]gate.Traffic) {
+	for t, tr := range m {
+		name := "unknown" // the gate counts types outside the catalogue as 0
+		if t != 0 {
+			name = t.String()
+		}
+		c.messages.emit(ch, float64(tr.Msgs), link, dir, name)
+		c.bytes.emit(ch, float64(tr.Bytes), link, dir, name)
+	}
+}
+
+// ForGate is the registry of gate g.
+func ForGate(g GateSource) (*Registry, error) {
+	r := NewRegistry(config.RoleGate, g.ID())
+	if err := r.Register(NewGateCollector(g)); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
