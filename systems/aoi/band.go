@@ -112,10 +112,7 @@ func scanBand(es, cand []entry, k1 uint32, ox, oz, nx, nz, za, zb float32) int {
 		do := max(abs32(t.x-ox), abs32(t.z-oz))
 		dn := max(abs32(t.x-nx), abs32(t.z-nz))
 		lo, hi := min(do, dn), max(do, dn)
-		d := hi - lo
-		if !(t.z >= za && t.z < zb) {
-			d = 0
-		}
+		d := (hi - lo) * (uint32(b2i(t.z >= za)) & uint32(b2i(t.z < zb))) // 0 outside the band
 		cand[n] = es[i]
 		n += b2i(min(k1-lo, t.k-1-lo) < d)
 	}
@@ -132,12 +129,12 @@ func scanUniform(es, cand []entry, k uint32, ox, oz, nx, nz, za, zb float32) int
 		t := &es[i]
 		do := max(abs32(t.x-ox), abs32(t.z-oz))
 		dn := max(abs32(t.x-nx), abs32(t.z-nz))
-		c := int32(do-k) ^ int32(dn-k)
-		if !(t.z >= za && t.z < zb) {
-			c = 0
-		}
+		// Changed: do-k and dn-k differ in sign; in the band: za <= z < zb.
+		// Both as 0/1 without a branch (the filter is unpredictable).
+		c := uint32(int32(do-k)^int32(dn-k)) >> 31
+		c &= uint32(b2i(t.z >= za)) & uint32(b2i(t.z < zb))
 		cand[n] = *t
-		n += b2i(c < 0)
+		n += int(c)
 	}
 	return n
 }
