@@ -4,25 +4,25 @@
 //	dispatcher -config cluster.toml -id 1 [-addrs FILE]
 //
 // It runs until SIGINT or SIGTERM, then flushes and closes its links and
-// exits 0. With -addrs it writes the address it bound (useful with port 0)
-// to FILE as one JSON object {"tcp": "host:port"} once it listens; the
-// file appears complete or not at all.
+// exits 0. It serves Prometheus metrics on its metrics address (and pprof
+// when the config switches it on). With -addrs it writes the addresses it
+// bound (useful with port 0) to FILE as one JSON object {"tcp":
+// "host:port", "metrics": "host:port"} once it listens; the file appears
+// complete or not at all (see package cli/proc).
 package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
 
-	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
-
+	"github.com/ecsworld/ecsworld/cli/proc"
 	"github.com/ecsworld/ecsworld/config"
 	"github.com/ecsworld/ecsworld/dispatcher"
+	"github.com/ecsworld/ecsworld/metrics"
 )
 
 func main() {
@@ -51,7 +51,7 @@ func run() error {
 	if cfg == nil {
 		return fmt.Errorf("%s has no [dispatcher.%d]", *path, *id)
 	}
-	log, err := newLogger(cfg.LogLevel, cfg.LogFormat)
+	log, err := proc.NewLogger(cfg.LogLevel, cfg.LogFormat)
 	if err != nil {
 		return err
 	}
@@ -66,49 +66,30 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	if *addrsFile != "" {
-		if err := writeAddrs(*addrsFile, d.Addr().String()); err != nil {
+	addrs := map[string]string{proc.AddrTCP: d.Addr().String()}
+	var srv *metrics.Server
+	if cfg.Metrics != "" {
+		reg, err := metrics.ForDispatcher(d)
+		if err == nil {
+			srv, err = reg.Serve(ctx, cfg.Metrics, cfg.Pprof, log)
+		}
+		if err != nil {
 			d.Close()
 			return err
 		}
+		addrs[proc.AddrMetrics] = srv.Addr()
 	}
-	return d.Serve(ctx)
-}
-
-// writeAddrs writes the address atomically: a temporary file renamed into
-// place, so a launcher polling for it never reads half of it.
-func writeAddrs(path, addr string) error {
-	b, err := json.Marshal(map[string]string{"tcp": addr})
-	if err != nil {
-		return err
+	if *addrsFile != "" {
+		if err := proc.WriteAddrs(*addrsFile, addrs); err != nil {
+			d.Close()
+			stop()
+			return err
+		}
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("write address: %w", err)
+	err = d.Serve(ctx)
+	stop()
+	if srv != nil {
+		srv.Wait()
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write address: %w", err)
-	}
-	return nil
-}
-
-// newLogger builds the process logger from the config: console (human
-// readable, for development) or json (production, sampled).
-func newLogger(level, format string) (*zap.Logger, error) {
-	lvl, err := zapcore.ParseLevel(level)
-	if err != nil {
-		return nil, fmt.Errorf("log level: %w", err)
-	}
-	var zc zap.Config
-	switch format {
-	case "json":
-		zc = zap.NewProductionConfig()
-	case "console", "":
-		zc = zap.NewDevelopmentConfig()
-		zc.Development = false // no panics on DPanic in a server
-	default:
-		return nil, fmt.Errorf("log format %q: console or json", format)
-	}
-	zc.Level = zap.NewAtomicLevelAt(lvl)
-	return zc.Build()
+	return err
 }

@@ -4,14 +4,16 @@
 //	gate -config cluster.toml -id 1 [-addrs FILE]
 //
 // It runs until SIGINT or SIGTERM, then tells its clients it is shutting
-// down and exits 0. With -addrs it writes the addresses it bound (useful
-// with port 0) to FILE as one JSON object {"kcp": ..., "tcp": ..., "ws":
-// ...} once it listens; the file appears complete or not at all.
+// down and exits 0. It serves Prometheus metrics on its metrics address
+// (and pprof when the config switches it on). With -addrs it writes the
+// addresses it bound (useful with port 0) to FILE as one JSON object
+// {"kcp": ..., "tcp": ..., "ws": ..., "metrics": ...} (transports that are
+// off left out) once it listens; the file appears complete or not at all
+// (see package cli/proc).
 package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -22,8 +24,10 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/ecsworld/ecsworld/cli/proc"
 	"github.com/ecsworld/ecsworld/config"
 	"github.com/ecsworld/ecsworld/gate"
+	"github.com/ecsworld/ecsworld/metrics"
 )
 
 func main() {
@@ -85,31 +89,34 @@ func run(ctx context.Context, args []string) error {
 	if err := g.Start(ctx); err != nil {
 		return err
 	}
+	a := g.Addrs()
+	addrs := map[string]string{proc.AddrKCP: a.KCP, proc.AddrTCP: a.TCP, proc.AddrWS: a.WS}
+	var srv *metrics.Server
+	if cfg.Metrics != "" {
+		reg, err := metrics.ForGate(g)
+		if err == nil {
+			srv, err = reg.Serve(ctx, cfg.Metrics, cfg.Pprof, log)
+		}
+		if err != nil {
+			stop()
+			g.Wait()
+			return err
+		}
+		addrs[proc.AddrMetrics] = srv.Addr()
+	}
 	if *addrsFile != "" {
-		if err := writeAddrs(*addrsFile, g.Addrs()); err != nil {
+		if err := proc.WriteAddrs(*addrsFile, addrs); err != nil {
 			stop()
 			g.Wait()
 			return err
 		}
 	}
-	return g.Wait()
-}
-
-// writeAddrs writes a atomically: a temporary file renamed into place, so
-// a launcher polling for it never reads half of it.
-func writeAddrs(path string, a gate.Addrs) error {
-	b, err := json.Marshal(map[string]string{"kcp": a.KCP, "tcp": a.TCP, "ws": a.WS})
-	if err != nil {
-		return err
+	err = g.Wait()
+	stop()
+	if srv != nil {
+		srv.Wait()
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("write addresses: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write addresses: %w", err)
-	}
-	return nil
+	return err
 }
 
 // bootType is the games' boot_entity when they all agree on it: the gate's

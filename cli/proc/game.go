@@ -1,0 +1,135 @@
+package proc
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/ecsworld/ecsworld/config"
+	"github.com/ecsworld/ecsworld/game"
+	"github.com/ecsworld/ecsworld/metrics"
+)
+
+// SetupFunc builds the user game of game process cfg: its types, systems
+// and start (inproc.Options.Setup has the same shape, so one function
+// serves both).
+type SetupFunc func(cfg config.Game, log *zap.Logger) (game.Setup, error)
+
+// GameMain is a game binary's whole main:
+//
+//	func main() { proc.GameMain("test_game", newSetup) }
+//
+// It runs RunGame with the command line until SIGINT or SIGTERM and exits
+// 0, 1 on an error (printed as "name: error"), or 2 on bad flags.
+func GameMain(name string, setup SetupFunc) {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	err := RunGame(ctx, name, os.Args[1:], setup)
+	stop()
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+		os.Exit(1)
+	}
+}
+
+// readyPoll is how often RunGame checks whether the game is linked to
+// every dispatcher before writing the addresses file.
+const readyPoll = 20 * time.Millisecond
+
+// RunGame runs one game process of the cluster file named by -config until
+// ctx ends: flags -config FILE, -id N and -addrs FILE (see the package
+// doc). It serves the game's metrics on its metrics address, with pprof if
+// the config says so.
+func RunGame(ctx context.Context, name string, args []string, setup SetupFunc) error {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	path := fs.String("config", "cluster.toml", "cluster file")
+	id := fs.Uint("id", 1, "this game's id (its [game.N] section)")
+	addrsFile := fs.String("addrs", "", "once linked to every dispatcher, write the bound addresses to this file as JSON")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if *id < 1 || *id > 65535 {
+		return fmt.Errorf("-id %d: must be 1..65535", *id)
+	}
+	cl, err := config.Load(*path)
+	if err != nil {
+		return err
+	}
+	cfg := cl.Game(uint16(*id))
+	if cfg == nil {
+		return fmt.Errorf("%s has no [game.%d]: add the section or pick another -id", *path, *id)
+	}
+	log, err := NewLogger(cfg.LogLevel, cfg.LogFormat)
+	if err != nil {
+		return err
+	}
+	defer log.Sync()
+	for _, w := range cl.Warnings() {
+		log.Warn(w)
+	}
+	st, err := setup(*cfg, log)
+	if err != nil {
+		return fmt.Errorf("setup: %w", err)
+	}
+	g, err := game.New(game.Config{Game: *cfg, Dispatchers: cl.DispatcherAddrs()}, st, log)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	addrs := map[string]string{}
+	var srv *metrics.Server
+	if cfg.Metrics != "" {
+		if srv, _, err = metrics.ServeGame(ctx, cfg.Metrics, g, cfg.Pprof, log); err != nil {
+			return err
+		}
+		addrs[AddrMetrics] = srv.Addr()
+	}
+	done := make(chan error, 1)
+	go func() { done <- g.Run(ctx) }()
+	if *addrsFile != "" && waitLinked(ctx, g, done) {
+		if err := WriteAddrs(*addrsFile, addrs); err != nil {
+			cancel()
+			<-done
+			return err
+		}
+	}
+	err = <-done
+	cancel()
+	if srv != nil {
+		srv.Wait()
+	}
+	return err
+}
+
+// waitLinked reports whether g got linked to every dispatcher before ctx
+// ended or Run returned (its result is put back into done).
+func waitLinked(ctx context.Context, g *game.Game, done chan error) bool {
+	t := time.NewTicker(readyPoll)
+	defer t.Stop()
+	for {
+		if s := g.Stats(); s.Connected == s.Dispatchers {
+			return ctx.Err() == nil
+		}
+		select {
+		case err := <-done:
+			done <- err
+			return false
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+		}
+	}
+}
