@@ -38,13 +38,13 @@ import (
 // engine stores them in donburi and saves them in snapshots by the name
 // they are registered under.
 type Health struct {
-	HP int
+	HP int // 0 or less: the monster faints
 }
 
 // Wander is how a monster roams: its walking speed and where it is going.
 type Wander struct {
-	Speed  float32
-	Target ecs.Vec3
+	Speed  float32  // units per second
+	Target ecs.Vec3 // the point it walks to now
 }
 
 // The component descriptors. ecs wants them declared once, at package
