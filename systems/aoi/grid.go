@@ -694,6 +694,11 @@ func clampRadius(r float32) float32 {
 // rowStart returns the least float32 z with rowT(z) >= j: -Inf for j = 0,
 // +Inf for j = rowsT. Since rowT is monotone, rowT(z) is in [j0, j1] iff
 // rowStart(j0) <= z < rowStart(j1+1), a test far cheaper than rowT.
+//
+// It searches the floats in their order (orderKey), galloping out from the
+// nominal boundary minZ + j*thin and then bisecting, so it takes a few steps
+// where the boundary is within some ulps of the nominal one and about 64 at
+// worst (a boundary at 0, where float32 steps are tiny).
 func (g *Grid) rowStart(j int32) float32 {
 	if j <= 0 {
 		return float32(math.Inf(-1))
@@ -701,12 +706,54 @@ func (g *Grid) rowStart(j int32) float32 {
 	if j >= g.rowsT {
 		return float32(math.Inf(1))
 	}
-	z := float32(g.minZ + float64(j)*g.thin)
-	for g.rowT(z) >= j {
-		z = math.Nextafter32(z, float32(math.Inf(-1)))
+	in := func(k uint32) bool { return g.rowT(fromOrderKey(k)) >= j }
+	lo, hi := orderKey(float32(math.Inf(-1))), orderKey(float32(math.Inf(1))) // in(lo) false, in(hi) true
+	k := orderKey(float32(g.minZ + float64(j)*g.thin))
+	if in(k) {
+		hi = k
+		for step := uint32(1); hi-lo > 1; step *= 2 { // gallop down
+			c := hi - min(step, hi-lo-1)
+			if !in(c) {
+				lo = c
+				break
+			}
+			hi = c
+		}
+	} else {
+		lo = k
+		for step := uint32(1); hi-lo > 1; step *= 2 { // gallop up
+			c := lo + min(step, hi-lo-1)
+			if in(c) {
+				hi = c
+				break
+			}
+			lo = c
+		}
 	}
-	for g.rowT(z) < j {
-		z = math.Nextafter32(z, float32(math.Inf(1)))
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		if in(mid) {
+			hi = mid
+		} else {
+			lo = mid
+		}
 	}
-	return z
+	return fromOrderKey(hi)
+}
+
+// orderKey maps a non-NaN float32 to a uint32 in the same order, so floats
+// can be searched as integers; fromOrderKey is its inverse.
+func orderKey(f float32) uint32 {
+	b := math.Float32bits(f)
+	if b>>31 != 0 {
+		return ^b
+	}
+	return b | 1<<31
+}
+
+func fromOrderKey(k uint32) float32 {
+	if k>>31 != 0 {
+		return math.Float32frombits(k &^ (1 << 31))
+	}
+	return math.Float32frombits(^k)
 }
