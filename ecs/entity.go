@@ -71,11 +71,6 @@ func (e *Entity) String() string {
 	return e.typ.name + ":" + e.id.String()
 }
 
-// Donburi returns the entity's donburi entry (nil once destroyed), for
-// code that works with donburi directly. The donburi entity handle is
-// reused after destroy: never store or send it; use ID.
-func (e *Entity) Donburi() *donburi.Entry { return e.entry }
-
 // Pos returns the position.
 func (e *Entity) Pos() Vec3 { return e.pos }
 

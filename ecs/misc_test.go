@@ -222,12 +222,12 @@ func TestListAttrClone(t *testing.T) {
 
 func TestWorldAccessors(t *testing.T) {
 	f := newFixture(t)
-	if f.w.Registry() != f.reg || f.w.IDs() == nil || f.w.Donburi() == nil {
+	if f.w.Registry() != f.reg || f.w.IDs() == nil {
 		t.Fatal("accessors")
 	}
 	s := f.create("space", "s", CreateOptions{})
 	p := f.create("player", "p", CreateOptions{})
-	if !s.IsSpace() || p.IsSpace() || p.Donburi() == nil || !strings.HasPrefix(p.String(), "player:") {
+	if !s.IsSpace() || p.IsSpace() || !strings.HasPrefix(p.String(), "player:") {
 		t.Fatal("entity accessors")
 	}
 	p.SetAOIHandle(12)

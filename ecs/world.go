@@ -98,11 +98,6 @@ func (w *World) Registry() *Registry { return w.reg }
 // IDs returns the world's IDGen (nil if it has none).
 func (w *World) IDs() *IDGen { return w.ids }
 
-// Donburi returns the underlying donburi world, for systems written
-// against donburi directly. Do not create or remove entities through it:
-// only World.Create and World.Destroy keep the world's maps right.
-func (w *World) Donburi() donburi.World { return w.dw }
-
 func (w *World) report(err error) {
 	if w != nil && w.onError != nil {
 		w.onError(err)
