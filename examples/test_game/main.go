@@ -1,0 +1,192 @@
+// Command test_game is a game process written as a user of ecsworld would
+// write one, with the public API only. The end-to-end tests (e2e) and the
+// bots (examples/test_client) play it.
+//
+//	test_game -config cluster.toml -id 1 [-debug 127.0.0.1:0] [-addrs FILE] [-monsters 20]
+//
+// The game:
+//
+//   - Account is the boot entity of every client. Its Login(name) method
+//     (own client) creates an Avatar in this game's arena, hands it the
+//     client and destroys the account.
+//   - Avatar is the player: client-moved (the gate enforces a speed limit),
+//     seen within an AOI radius of 30, with attributes name, game, pokes
+//     (all clients) and secret, level (own client only). Methods, one per
+//     permission kind: Ping(n), Say(text), Travel(game) are own-client;
+//     Poke() is any-client; Hear(from, text) and Grant(n) are server-only.
+//     When its client goes (disconnect, or its gate dies) it is logged,
+//     counted and destroyed.
+//   - Ping bumps "level" and calls the client's Pong(n).
+//   - Say goes through the "chat" service (a ChatHub entity on the first
+//     game that registers it), which calls Hear on every avatar of the
+//     cluster, which calls the client's Chat(from, text): a chat-style
+//     broadcast across games.
+//   - Travel(game) migrates the avatar to the arena of another game (found
+//     through the service "space.<id>"), at the same coordinates, keeping
+//     its attributes and its client.
+//   - Monsters wander in the arena (a user system).
+//
+// # The debug endpoint
+//
+// With -debug ADDR the game serves HTTP on ADDR (port 0: the OS picks one;
+// -addrs FILE then receives {"debug": "host:port"}, written atomically):
+//
+//   - GET /debug/state: JSON with the game's Stats (game.Stats), the test
+//     game's own counters, and for every avatar its id, client, gate,
+//     position, attributes and the ids of the entities its AOI holds
+//     (systems.AOI.Neighbors: what its client must see), read on the tick
+//     goroutine at a tick boundary, with the tick number.
+//   - POST /debug/monsters?frozen=1 (or 0): monsters stop (or go on)
+//     wandering, so a test can compare views at rest.
+//
+// It is for tests and demos: it has no authentication, so bind it to
+// loopback.
+//
+// -restore is reserved for the hot-swap issue: it is refused for now.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/ecsworld/ecsworld/config"
+	"github.com/ecsworld/ecsworld/ecs"
+	"github.com/ecsworld/ecsworld/game"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:])
+	stop()
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "test_game:", err)
+		os.Exit(1)
+	}
+}
+
+// run is the whole command; it returns when ctx ends or on an error.
+func run(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("test_game", flag.ContinueOnError)
+	path := fs.String("config", "cluster.toml", "cluster file")
+	id := fs.Uint("id", 1, "this game's id (its [game.N] section)")
+	restore := fs.Bool("restore", false, "restore from the freeze snapshot (reserved: not supported yet)")
+	debugAddr := fs.String("debug", "", "serve the debug endpoint on this address (\"\": none)")
+	addrsFile := fs.String("addrs", "", "write the debug endpoint's bound address to this file as JSON")
+	monsters := fs.Int("monsters", 20, "monsters in this game's arena")
+	seed := fs.Uint64("seed", 0, "random seed (0: from the clock)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if *id < 1 || *id > 65535 {
+		return fmt.Errorf("-id %d: must be 1..65535", *id)
+	}
+	if *restore {
+		return errors.New("-restore: not supported yet (the hot-swap issue builds it)")
+	}
+	if *monsters < 0 || *monsters > 100000 {
+		return fmt.Errorf("-monsters %d: must be 0..100000", *monsters)
+	}
+	cl, err := config.Load(*path)
+	if err != nil {
+		return err
+	}
+	cfg := cl.Game(uint16(*id))
+	if cfg == nil {
+		return fmt.Errorf("%s has no [game.%d]", *path, *id)
+	}
+	log, err := newLogger(cfg.LogLevel, cfg.LogFormat)
+	if err != nil {
+		return err
+	}
+	defer log.Sync()
+	if *seed == 0 {
+		*seed = uint64(time.Now().UnixNano())
+	}
+
+	w := &world{
+		log:       log,
+		rng:       rand.New(rand.NewPCG(*seed, uint64(*id))),
+		monsters:  *monsters,
+		wanderers: ecs.NewQuery(wanderComp),
+	}
+	g, err := game.New(game.Config{Game: *cfg, Dispatchers: cl.DispatcherAddrs()}, w.setup(), log)
+	if err != nil {
+		return err
+	}
+	w.g = g
+
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	if *debugAddr != "" {
+		ln, err := net.Listen("tcp", *debugAddr)
+		if err != nil {
+			return fmt.Errorf("debug endpoint: %w", err)
+		}
+		srv := &http.Server{Handler: w.debugHandler(ctx), ReadHeaderTimeout: 5 * time.Second}
+		go srv.Serve(ln)
+		defer srv.Close()
+		if *addrsFile != "" {
+			if err := writeAddrs(*addrsFile, ln.Addr().String()); err != nil {
+				return err
+			}
+		}
+		log.Info("debug endpoint", zap.Stringer("addr", ln.Addr()))
+	}
+	return g.Run(ctx)
+}
+
+// writeAddrs writes the address atomically (temporary file, rename), so a
+// launcher polling for it never reads half of it.
+func writeAddrs(path, addr string) error {
+	b, err := json.Marshal(map[string]string{"debug": addr})
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write address: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write address: %w", err)
+	}
+	return nil
+}
+
+// newLogger builds the process logger: console (human readable) or json.
+func newLogger(level, format string) (*zap.Logger, error) {
+	lvl, err := zapcore.ParseLevel(level)
+	if err != nil {
+		return nil, fmt.Errorf("log level: %w", err)
+	}
+	var zc zap.Config
+	switch format {
+	case "json":
+		zc = zap.NewProductionConfig()
+	case "console", "":
+		zc = zap.NewDevelopmentConfig()
+		zc.Development = false
+	default:
+		return nil, fmt.Errorf("log format %q: console or json", format)
+	}
+	zc.Level = zap.NewAtomicLevelAt(lvl)
+	return zc.Build()
+}
