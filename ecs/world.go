@@ -277,7 +277,12 @@ func (w *World) Destroy(e *Entity) {
 	}
 	e.LeaveSpace()
 	e.typ.hooks.OnDestroy(e) // EnterSpace refuses e from here on
+	w.unlink(e)
+}
 
+// unlink takes e out of the world's tables and donburi, and puts it on the
+// Destroyed list: the end of both Destroy and Remove.
+func (w *World) unlink(e *Entity) {
 	if e.spaceSlot >= 0 {
 		last := w.spaces[len(w.spaces)-1]
 		w.spaces[e.spaceSlot] = last

@@ -25,20 +25,6 @@ func (w *World) Remove(e *Entity) error {
 		e.detach()
 		w.spaceChanges = append(w.spaceChanges, SpaceChange{Entity: e, From: old})
 	}
-	if e.spaceSlot >= 0 {
-		last := w.spaces[len(w.spaces)-1]
-		w.spaces[e.spaceSlot] = last
-		last.spaceSlot = e.spaceSlot
-		w.spaces[len(w.spaces)-1] = nil
-		w.spaces = w.spaces[:len(w.spaces)-1]
-		e.spaceSlot = -1
-	}
-	delete(w.byID, e.id)
-	w.byIndex[e.entry.Entity().Id()] = nil
-	w.dw.Remove(e.entry.Entity())
-	e.entry = nil
-	e.destroyed = true
-	e.members = nil
-	w.destroyed = append(w.destroyed, e)
+	w.unlink(e)
 	return nil
 }
