@@ -1,0 +1,90 @@
+// Package snapshot freezes a game's world into a compressed CBOR file and
+// restores it, in the same or a newer binary, with the same EntityIDs.
+//
+// # What a snapshot holds
+//
+// A header (magic, format version, game id, tick, wall time, the IDGen's
+// last ID, the timers' next ID, counts, and the schema: every registered
+// component's name with the shape of its CBOR encoding and a fingerprint
+// of it, every entity type's name, space flag, default AOI radius and
+// declared components), then the body: zstd-compressed chunks of entity
+// records, spaces first so that entities can enter them on restore. A
+// record holds the EntityID, type, space, position and yaw, velocity,
+// destination and speed, AOI radius (when not the type's default), the
+// client binding (gate, ClientID), every component the entity has (the
+// user's own included, encoded by fxamacker/cbor), every attribute, and
+// the entity's timers with their remaining ticks. The layout is in
+// format.go; records are plain CBOR maps with small integer keys that any
+// CBOR decoder reads.
+//
+// Every part is checked: the preamble, header, each chunk head, each
+// chunk's data and the trailer carry CRC32C checksums, and the trailer
+// counts the chunks and records, so corruption is detected and located
+// (a *FormatError names the section, the file offset and, inside a chunk,
+// the record and entity).
+//
+// # Freezing
+//
+// At a tick boundary, after running OnFreeze on the entities, the game
+// calls
+//
+//	st := &snapshot.State{GameID: id, Tick: sched.LastTick(), NextTimerID: uint64(timers.NextID())}
+//	for _, t := range timers.All() {
+//		st.Timers = append(st.Timers, snapshot.Timer{ID: uint64(t.ID), Entity: t.Entity,
+//			Method: t.Method, Args: t.Args, Due: t.Due, Repeat: t.Repeat})
+//	}
+//	info, err := snapshot.WriteFile(path, world, st, snapshot.WriteOptions{})
+//
+// WriteFile is atomic: temporary file in the same directory, fsync,
+// rename, fsync of the directory. An old snapshot at path is never
+// damaged by a write that fails.
+//
+// # Restoring
+//
+// The new binary builds its registry as usual, then
+//
+//	r, err := snapshot.ReadFile(path, reg, ecs.WorldOptions{IDs: ecs.NewIDGen(id, nil), OnError: ...}, snapshot.ReadOptions{})
+//	// log r.Warnings
+//	sched.SetLastTick(r.Header.Tick)
+//	timers.SetNow(r.Header.Tick)
+//	err = timers.Restore(converted(r.Timers), systems.TimerID(r.Header.NextTimerID))
+//	for _, s := range r.World.Spaces() { err = aoi.RebuildSilent(s) }
+//	r.World.ResetTick() // the restore's joins are not news to anyone
+//	// reattach clients (every bound entity has its binding), run OnRestored
+//
+// ReadFile builds a new world and returns it only when the whole file
+// was read and checked, so a bad file restores nothing. Entities are made
+// with ecs.CreateOptions.Restore: no hook runs. The reader's memory is
+// bounded by one chunk (ReadOptions.MaxChunkBytes), the writer's by one
+// chunk plus the largest entity; both reuse their encoders and buffers.
+//
+// # Errors
+//
+// A file that cannot be read wraps one of ErrEmpty, ErrNotSnapshot,
+// ErrTooNew, ErrTruncated, ErrCorrupt (each in a *FormatError saying
+// where) or ErrSchema (in a *SchemaError naming the component, field or
+// type, and both shapes).
+//
+// # Schema evolution
+//
+// A new binary may add components, add fields to a component (they keep
+// their zero value), drop fields (Warnings names them) or drop a
+// component (Warnings names it and counts the entities that had it), and
+// add components to an entity type (restored entities get the zero
+// value; a component the old type declared and an entity had removed
+// stays removed). A field whose kind changed (an int that became a
+// string, a list of strings that became a list of ints) is refused with
+// ErrSchema before any entity is made, as is an entity type that is gone
+// while the snapshot has entities of it. Integer widths and float widths
+// may change (a value that no longer fits fails its record with
+// ErrSchema); signed and unsigned are different kinds. An omitted AOI
+// radius means the type's default in the binary that restores.
+//
+// # Speed
+//
+// Records and attributes are encoded and decoded by hand (see
+// cborbuf.go): reflection-based CBOR costs several microseconds per
+// record, the whole budget of a restore. Attribute keys and short
+// strings are interned while reading, so 100,000 entities with the same
+// ten keys share ten strings.
+package snapshot

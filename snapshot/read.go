@@ -1,0 +1,1042 @@
+package snapshot
+
+import (
+	"bufio"
+	"bytes"
+	"cmp"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"reflect"
+	"slices"
+
+	"github.com/fxamacker/cbor/v2"
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/ecsworld/ecsworld/ecs"
+)
+
+// ReadOptions bounds what a Reader accepts. The zero value is the default.
+type ReadOptions struct {
+	// MaxHeaderBytes bounds the CBOR header (DefaultMaxHeaderBytes if 0).
+	MaxHeaderBytes int
+	// MaxChunkBytes bounds a chunk, compressed and decompressed, and so
+	// the largest entity record (DefaultMaxChunkBytes if 0).
+	MaxChunkBytes int
+}
+
+// Restored is a snapshot read back.
+type Restored struct {
+	Header Header
+	// World holds every entity of the snapshot with its ID, type, space,
+	// position, movement, AOI radius, components, attributes and client
+	// binding. Entities were created with CreateOptions.Restore: no hook
+	// ran, and the world's per-tick lists record the space joins (see the
+	// package doc for what the game does next). Nil from Verify.
+	World *ecs.World
+	// Timers are the snapshot's timers with absolute due ticks, sorted by
+	// ID, for systems.Timers.Restore (which orders them by due tick).
+	Timers []Timer
+	// Warnings are what this binary could not keep: components it does
+	// not register, fields its component types no longer have, timers
+	// calling methods its types no longer have.
+	Warnings []Warning
+}
+
+// Warning is something of the snapshot this binary drops.
+type Warning struct {
+	Component string // the component concerned, or ""
+	Field     string // the field path within it, for a dropped field
+	Method    string // "type.method" of timers whose method is gone
+	Entities  int    // how many entities had it (for timers: how many timers)
+}
+
+// String says what is dropped and how much.
+func (w Warning) String() string {
+	switch {
+	case w.Method != "":
+		return fmt.Sprintf("%d timers call method %s, which no longer exists: they will fail when due", w.Entities, w.Method)
+	case w.Field != "":
+		return fmt.Sprintf("component %q field %s no longer exists: its values are dropped", w.Component, w.Field)
+	}
+	return fmt.Sprintf("component %q is not registered: dropped from %d entities", w.Component, w.Entities)
+}
+
+// Reader reads snapshots. It keeps its zstd decoder, CBOR decoders and
+// buffers between chunks and snapshots, so its own memory is bounded by
+// one chunk (ReadOptions.MaxChunkBytes), not by the world. A Reader is not
+// safe for concurrent use.
+type Reader struct {
+	opts ReadOptions
+	zdec *zstd.Decoder
+	hdm  cbor.DecMode // header
+	dm   cbor.DecMode // components
+	comp []byte
+	raw  []byte
+	rec  record
+}
+
+// NewReader returns a Reader with opts.
+func NewReader(opts ReadOptions) (*Reader, error) {
+	if opts.MaxHeaderBytes <= 0 {
+		opts.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	if opts.MaxChunkBytes <= 0 {
+		opts.MaxChunkBytes = DefaultMaxChunkBytes
+	}
+	zdec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1),
+		zstd.WithDecoderMaxMemory(uint64(opts.MaxChunkBytes)), zstd.WithDecoderMaxWindow(uint64(windowFor(opts.MaxChunkBytes))))
+	if err != nil {
+		return nil, fmt.Errorf("snapshot: zstd decoder: %w", err)
+	}
+	hdm, err := cbor.DecOptions{
+		MaxNestedLevels:  maxHeaderNesting,
+		MaxArrayElements: 1 << 16,
+		MaxMapPairs:      1 << 16,
+		DupMapKey:        cbor.DupMapKeyEnforcedAPF,
+		IndefLength:      cbor.IndefLengthForbidden,
+		TagsMd:           cbor.TagsForbidden,
+	}.DecMode()
+	if err != nil {
+		return nil, fmt.Errorf("snapshot: cbor header decoder: %w", err)
+	}
+	dm, err := componentDecOptions().DecMode()
+	if err != nil {
+		return nil, fmt.Errorf("snapshot: cbor decoder: %w", err)
+	}
+	return &Reader{opts: opts, zdec: zdec, hdm: hdm, dm: dm}, nil
+}
+
+// componentDecOptions bound the decoding of components. A chunk is at
+// most MaxChunkBytes, which bounds every length in it too.
+func componentDecOptions() cbor.DecOptions {
+	return cbor.DecOptions{
+		MaxNestedLevels:  maxValueNesting,
+		MaxArrayElements: 1 << 24,
+		MaxMapPairs:      1 << 24,
+		DupMapKey:        cbor.DupMapKeyEnforcedAPF,
+		IndefLength:      cbor.IndefLengthForbidden,
+	}
+}
+
+// maxValueNesting bounds the nesting of a component value (and is what
+// the record reader allows when it steps over one).
+const maxValueNesting = 32
+
+// ReadFile reads the snapshot at path into a new world made from reg and
+// wopts (see Decode).
+func (rd *Reader) ReadFile(path string, reg *ecs.Registry, wopts ecs.WorldOptions) (*Restored, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot: read: %w", err)
+	}
+	defer f.Close()
+	return rd.Decode(bufio.NewReaderSize(f, 256<<10), reg, wopts)
+}
+
+// ReadFile reads a snapshot with a new Reader (see Reader.ReadFile).
+func ReadFile(path string, reg *ecs.Registry, wopts ecs.WorldOptions, opts ReadOptions) (*Restored, error) {
+	rd, err := NewReader(opts)
+	if err != nil {
+		return nil, err
+	}
+	return rd.ReadFile(path, reg, wopts)
+}
+
+// Decode reads a snapshot from src and restores it into a new world
+// created with ecs.NewWorld(reg, wopts) (which freezes reg). The schema is
+// checked against reg before any entity is made; every chunk is checked
+// (length, checksum, decode limits) before its records are used; and the
+// new world is returned only when the whole file, trailer included, was
+// read and checked. On error nothing is returned: the caller's state is
+// untouched, whatever was built is garbage.
+//
+// Errors wrap ErrEmpty, ErrNotSnapshot, ErrTooNew, ErrTruncated or
+// ErrCorrupt (as a *FormatError saying where), or ErrSchema (as a
+// *SchemaError naming the component, field or type).
+//
+// If wopts.IDs is the same game's generator, it resumes after the
+// snapshot's last ID.
+func (rd *Reader) Decode(src io.Reader, reg *ecs.Registry, wopts ecs.WorldOptions) (*Restored, error) {
+	if reg == nil {
+		return nil, errors.New("snapshot: decode: nil registry")
+	}
+	return rd.decode(src, reg, &wopts)
+}
+
+// Verify reads and checks a whole snapshot without building a world:
+// framing, checksums and every record. With reg it also checks the schema
+// against reg and decodes every component value into its type; with a nil
+// reg only the file itself is checked. The Restored has no World.
+func (rd *Reader) Verify(src io.Reader, reg *ecs.Registry) (*Restored, error) {
+	return rd.decode(src, reg, nil)
+}
+
+// decoder is the state of one Decode.
+type decoder struct {
+	rd  *Reader
+	src io.Reader
+	off int64 // file offset of the next byte of src
+	h   Header
+	out *Restored
+
+	w       *ecs.World // nil: verify only
+	comps   []ecs.Component
+	types   []*ecs.EntityType
+	holders []any // per component index: a reused *T for the type's own components
+	had     [][]bool
+	dropped []int // per component index: entities whose value was dropped
+	byType  []uint64
+	spaces  uint64
+	gone    map[string]int // "type.method" → timers
+	strs    map[string]interned
+	args    map[string][]byte
+
+	seq     uint32
+	records uint64
+	bodyCRC uint32
+	section string
+}
+
+func (d *decoder) ferr(kind error, detail string, cause error) *FormatError {
+	return &FormatError{Kind: kind, Section: d.section, Offset: d.off, Record: -1, Detail: detail, Err: cause}
+}
+
+// readFull reads len(p) bytes; running out is ErrTruncated.
+func (d *decoder) readFull(p []byte, what string) error {
+	n, err := io.ReadFull(d.src, p)
+	d.off += int64(n)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return d.ferr(ErrTruncated, fmt.Sprintf("file ends %d bytes into the %d of %s", n, len(p), what), nil)
+	}
+	return d.ferr(ErrTruncated, "reading "+what, err) // an I/O error: the rest cannot be had
+}
+
+func (rd *Reader) decode(src io.Reader, reg *ecs.Registry, wopts *ecs.WorldOptions) (*Restored, error) {
+	d := &decoder{rd: rd, src: src, out: &Restored{}}
+	if err := d.preambleAndHeader(); err != nil {
+		return nil, err
+	}
+	d.out.Header = d.h
+	if reg != nil {
+		if err := d.resolve(reg); err != nil {
+			return nil, err
+		}
+		if wopts != nil {
+			d.w = ecs.NewWorld(reg, *wopts)
+			if ids := wopts.IDs; ids != nil && ids.Node() == d.h.GameID {
+				ids.Resume(d.h.LastID)
+			}
+		}
+	}
+	if err := d.body(); err != nil {
+		return nil, err
+	}
+	if err := d.finish(); err != nil {
+		return nil, err
+	}
+	d.out.World = d.w
+	return d.out, nil
+}
+
+func (d *decoder) preambleAndHeader() error {
+	d.section = "preamble"
+	var pre [preambleLen]byte
+	n, err := io.ReadFull(d.src, pre[:])
+	d.off = int64(n)
+	if n == 0 && errors.Is(err, io.EOF) {
+		return d.ferr(ErrEmpty, "no bytes", nil)
+	}
+	if m := min(n, len(Magic)); string(pre[:m]) != Magic[:m] {
+		return d.ferr(ErrNotSnapshot, fmt.Sprintf("starts with %q, want %q", pre[:m], Magic), nil)
+	}
+	if err != nil {
+		return d.ferr(ErrTruncated, fmt.Sprintf("file ends %d bytes into the %d-byte preamble", n, preambleLen), nil)
+	}
+	if got, want := binary.BigEndian.Uint32(pre[16:]), crc(pre[:16]); got != want {
+		return d.ferr(ErrCorrupt, fmt.Sprintf("preamble checksum %08x, computed %08x", got, want), nil)
+	}
+	d.h.Version = binary.BigEndian.Uint16(pre[8:])
+	switch {
+	case d.h.Version > Version || binary.BigEndian.Uint16(pre[10:]) != 0:
+		return d.ferr(ErrTooNew, fmt.Sprintf("format version %d (flags %#x); this binary reads up to %d", d.h.Version, binary.BigEndian.Uint16(pre[10:]), Version), nil)
+	case d.h.Version == 0:
+		return d.ferr(ErrCorrupt, "format version 0", nil)
+	}
+	hlen := binary.BigEndian.Uint32(pre[12:])
+	d.section = "header"
+	if uint64(hlen) > uint64(d.rd.opts.MaxHeaderBytes) {
+		return d.ferr(ErrCorrupt, fmt.Sprintf("header of %d bytes above the limit of %d", hlen, d.rd.opts.MaxHeaderBytes), nil)
+	}
+	hb := make([]byte, int(hlen)+4)
+	if err := d.readFull(hb, "header"); err != nil {
+		return err
+	}
+	d.off -= int64(len(hb))
+	body := hb[:hlen]
+	if got, want := binary.BigEndian.Uint32(hb[hlen:]), crc(body); got != want {
+		return d.ferr(ErrCorrupt, fmt.Sprintf("header checksum %08x, computed %08x", got, want), nil)
+	}
+	v := d.h.Version
+	if err := d.rd.hdm.Unmarshal(body, &d.h); err != nil {
+		return d.ferr(ErrCorrupt, "header does not decode", err)
+	}
+	d.h.Version = v
+	if err := d.checkHeader(); err != nil {
+		return err
+	}
+	d.off += int64(len(hb))
+	return nil
+}
+
+// checkHeader checks the header's own consistency.
+func (d *decoder) checkHeader() error {
+	h := &d.h
+	names := make(map[string]bool, len(h.Components))
+	for i, c := range h.Components {
+		if c.Shape == nil || c.Shape.Fingerprint() != c.Fingerprint {
+			return d.ferr(ErrCorrupt, fmt.Sprintf("component %d %q: shape does not match its fingerprint", i, c.Name), nil)
+		}
+		if names[c.Name] {
+			return d.ferr(ErrCorrupt, fmt.Sprintf("component %q listed twice", c.Name), nil)
+		}
+		names[c.Name] = true
+	}
+	clear(names)
+	var total, spaces uint64
+	for _, t := range h.Types {
+		if names[t.Name] {
+			return d.ferr(ErrCorrupt, fmt.Sprintf("entity type %q listed twice", t.Name), nil)
+		}
+		names[t.Name] = true
+		for _, ci := range t.Components {
+			if int(ci) >= len(h.Components) {
+				return d.ferr(ErrCorrupt, fmt.Sprintf("entity type %q: component index %d of %d", t.Name, ci, len(h.Components)), nil)
+			}
+		}
+		total += t.Entities
+		if t.Space {
+			spaces += t.Entities
+		}
+	}
+	d.byType = make([]uint64, len(h.Types))
+	if total != h.Entities || spaces != h.Spaces {
+		return d.ferr(ErrCorrupt, fmt.Sprintf("%d entities and %d spaces, but the types count %d and %d", h.Entities, h.Spaces, total, spaces), nil)
+	}
+	return nil
+}
+
+// resolve maps the file's schema onto reg, refusing what cannot be
+// restored before any entity is made.
+func (d *decoder) resolve(reg *ecs.Registry) error {
+	h := &d.h
+	d.comps = make([]ecs.Component, len(h.Components))
+	d.holders = make([]any, len(h.Components))
+	d.dropped = make([]int, len(h.Components))
+	for i, cs := range h.Components {
+		c, ok := reg.Component(cs.Name)
+		if !ok {
+			continue // dropped; warned about with its count at the end
+		}
+		cur := ShapeOf(c.Type())
+		if cur.Fingerprint() != cs.Fingerprint {
+			var fields []string
+			if err := compatible(cs.Shape, cur, "", &fields); err != nil {
+				err.Component = cs.Name
+				return err
+			}
+			for _, f := range fields {
+				d.out.Warnings = append(d.out.Warnings, Warning{Component: cs.Name, Field: f})
+			}
+		}
+		d.comps[i] = c
+	}
+	d.types = make([]*ecs.EntityType, len(h.Types))
+	d.had = make([][]bool, len(h.Types))
+	for i, ts := range h.Types {
+		t, ok := reg.Type(ts.Name)
+		if !ok {
+			if ts.Entities > 0 {
+				return &SchemaError{Type: ts.Name, Detail: fmt.Sprintf("not registered, and the snapshot has %d entities of it", ts.Entities)}
+			}
+			continue
+		}
+		if t.IsSpace() != ts.Space && ts.Entities > 0 {
+			return &SchemaError{Type: ts.Name, Old: spaceWord(ts.Space), New: spaceWord(t.IsSpace())}
+		}
+		d.types[i] = t
+		// had[i][j]: the file's type declared the j-th of t's components.
+		d.had[i] = make([]bool, len(t.Components()))
+		for j, c := range t.Components() {
+			for _, ci := range ts.Components {
+				if h.Components[ci].Name == c.Name() {
+					d.had[i][j] = true
+				}
+			}
+			for ci := range h.Components {
+				if d.comps[ci] == c {
+					d.holders[ci] = c.New()
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func spaceWord(space bool) string {
+	if space {
+		return "a space type"
+	}
+	return "not a space type"
+}
+
+// body reads the chunks and the trailer.
+func (d *decoder) body() error {
+	var tag [4]byte
+	for {
+		d.section = fmt.Sprintf("chunk %d", d.seq)
+		start := d.off
+		if err := d.readFull(tag[:], "chunk head or trailer"); err != nil {
+			return err
+		}
+		switch string(tag[:]) {
+		case trailerMagic:
+			d.section = "trailer"
+			return d.trailer(start)
+		case chunkMagic:
+		default:
+			d.off = start
+			return d.ferr(ErrCorrupt, fmt.Sprintf("found %q where a chunk head or the trailer should be", tag[:]), nil)
+		}
+		if err := d.chunk(start); err != nil {
+			return err
+		}
+	}
+}
+
+func (d *decoder) chunk(start int64) error {
+	var hb [chunkHeadLen]byte
+	copy(hb[:], chunkMagic)
+	if err := d.readFull(hb[4:], "chunk head"); err != nil {
+		return err
+	}
+	d.off = start
+	if got, want := binary.BigEndian.Uint32(hb[24:]), crc(hb[:24]); got != want {
+		return d.ferr(ErrCorrupt, fmt.Sprintf("chunk head checksum %08x, computed %08x", got, want), nil)
+	}
+	var ch chunkHead
+	ch.get(hb[:])
+	limit := uint64(d.rd.opts.MaxChunkBytes)
+	switch {
+	case ch.seq != d.seq:
+		return d.ferr(ErrCorrupt, fmt.Sprintf("chunk number %d where %d should be", ch.seq, d.seq), nil)
+	case ch.records == 0 || uint64(ch.records) > uint64(ch.rawLen):
+		return d.ferr(ErrCorrupt, fmt.Sprintf("%d records in %d bytes", ch.records, ch.rawLen), nil)
+	case uint64(ch.rawLen) > limit || uint64(ch.compLen) > limit:
+		return d.ferr(ErrCorrupt, fmt.Sprintf("chunk of %d bytes (%d compressed) above the limit of %d", ch.rawLen, ch.compLen, limit), nil)
+	case d.records+uint64(ch.records) > d.h.Entities:
+		return d.ferr(ErrCorrupt, fmt.Sprintf("more records than the %d entities of the header", d.h.Entities), nil)
+	}
+	d.off += chunkHeadLen
+	rd := d.rd
+	rd.comp = slices.Grow(rd.comp[:0], int(ch.compLen))[:ch.compLen]
+	if err := d.readFull(rd.comp, "chunk data"); err != nil {
+		return err
+	}
+	d.off -= int64(ch.compLen)
+	if got := crc(rd.comp); got != ch.dataCRC {
+		return d.ferr(ErrCorrupt, fmt.Sprintf("chunk data checksum %08x, computed %08x (records %d to %d)", ch.dataCRC, got, d.records, d.records+uint64(ch.records)-1), nil)
+	}
+	var err error
+	rd.raw, err = rd.zdec.DecodeAll(rd.comp, slices.Grow(rd.raw[:0], int(ch.rawLen))[:0])
+	if err != nil {
+		return d.ferr(ErrCorrupt, "chunk does not decompress", err)
+	}
+	if len(rd.raw) != int(ch.rawLen) {
+		return d.ferr(ErrCorrupt, fmt.Sprintf("chunk decompresses to %d bytes, its head says %d", len(rd.raw), ch.rawLen), nil)
+	}
+	var crcb [4]byte
+	putU32(crcb[:], ch.dataCRC)
+	d.bodyCRC = crc32Update(d.bodyCRC, crcb[:])
+	r := cborReader{b: rd.raw}
+	for range ch.records {
+		if err := d.record(&r); err != nil {
+			fe := d.ferr(ErrCorrupt, "", err)
+			var se *SchemaError
+			if errors.As(err, &se) {
+				return err
+			}
+			var ut *cbor.UnmarshalTypeError
+			if errors.As(err, &ut) {
+				fe.Kind = ErrSchema
+			}
+			fe.Record, fe.Entity = int64(d.records), uint64(rd.rec.id)
+			return fe
+		}
+		d.records++
+	}
+	if r.off != len(r.b) {
+		return d.ferr(ErrCorrupt, fmt.Sprintf("%d bytes after the chunk's %d records", len(r.b)-r.off, ch.records), nil)
+	}
+	d.off += int64(ch.compLen)
+	d.seq++
+	return nil
+}
+
+func (d *decoder) trailer(start int64) error {
+	var tb [trailerLen]byte
+	copy(tb[:], trailerMagic)
+	if err := d.readFull(tb[4:], "trailer"); err != nil {
+		return err
+	}
+	d.off = start
+	if got, want := binary.BigEndian.Uint32(tb[20:]), crc(tb[:20]); got != want {
+		return d.ferr(ErrCorrupt, fmt.Sprintf("trailer checksum %08x, computed %08x", got, want), nil)
+	}
+	chunks, records, bodyCRC := binary.BigEndian.Uint32(tb[4:]), binary.BigEndian.Uint64(tb[8:]), binary.BigEndian.Uint32(tb[16:])
+	switch {
+	case chunks != d.seq || records != d.records:
+		return d.ferr(ErrCorrupt, fmt.Sprintf("trailer counts %d chunks and %d records, the file has %d and %d", chunks, records, d.seq, d.records), nil)
+	case records != d.h.Entities:
+		return d.ferr(ErrTruncated, fmt.Sprintf("%d records, the header announces %d", records, d.h.Entities), nil)
+	case bodyCRC != d.bodyCRC:
+		return d.ferr(ErrCorrupt, fmt.Sprintf("body checksum %08x, computed %08x", bodyCRC, d.bodyCRC), nil)
+	}
+	d.off += trailerLen
+	var one [1]byte
+	if n, _ := io.ReadFull(d.src, one[:]); n != 0 {
+		return d.ferr(ErrCorrupt, "bytes after the trailer", nil)
+	}
+	return nil
+}
+
+// finish checks the totals and builds the warnings.
+func (d *decoder) finish() error {
+	d.section = "trailer"
+	if d.spaces != d.h.Spaces || uint64(len(d.out.Timers)) != d.h.Timers {
+		return d.ferr(ErrCorrupt, fmt.Sprintf("%d spaces and %d timers, the header announces %d and %d", d.spaces, len(d.out.Timers), d.h.Spaces, d.h.Timers), nil)
+	}
+	for i, n := range d.byType {
+		if n != d.h.Types[i].Entities {
+			return d.ferr(ErrCorrupt, fmt.Sprintf("%d entities of type %q, the header announces %d", n, d.h.Types[i].Name, d.h.Types[i].Entities), nil)
+		}
+	}
+	for i, n := range d.dropped {
+		if n > 0 {
+			d.out.Warnings = append(d.out.Warnings, Warning{Component: d.h.Components[i].Name, Entities: n})
+		}
+	}
+	for _, m := range slices.Sorted(mapsKeys(d.gone)) {
+		d.out.Warnings = append(d.out.Warnings, Warning{Method: m, Entities: d.gone[m]})
+	}
+	ts := d.out.Timers
+	byID := func(a, b Timer) int { return cmp.Compare(a.ID, b.ID) }
+	if !slices.IsSortedFunc(ts, byID) {
+		slices.SortFunc(ts, byID)
+	}
+	for i := 1; i < len(ts); i++ {
+		if ts[i].ID == ts[i-1].ID {
+			return d.ferr(ErrCorrupt, fmt.Sprintf("timer id %d on entities %s and %s", ts[i].ID, ts[i-1].Entity, ts[i].Entity), nil)
+		}
+	}
+	return nil
+}
+
+func mapsKeys(m map[string]int) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// record is the scratch of one entity record, reused.
+type record struct {
+	id              ecs.EntityID
+	typ             int
+	space           ecs.EntityID
+	pos, vel, dest  ecs.Vec3
+	yaw, aoi, speed float32
+	hasAOI, hasDest bool
+	gate            uint16
+	client          uint64
+	comps           []rawComp
+	attrs           *ecs.MapAttr
+	own             []any
+	ownIdx          []int
+	extra           []rawComp
+	seen            [maxRecordKey + 1]bool
+	nTime           int
+}
+
+type rawComp struct {
+	idx int
+	raw []byte
+	v   any
+}
+
+func (rec *record) reset() {
+	comps, own, ownIdx, extra := rec.comps[:0], rec.own[:0], rec.ownIdx[:0], rec.extra[:0]
+	*rec = record{comps: comps, own: own, ownIdx: ownIdx, extra: extra}
+}
+
+func (d *decoder) record(r *cborReader) error {
+	rec := &d.rd.rec
+	rec.reset()
+	n, err := r.expect(majMap)
+	if err != nil {
+		return err
+	}
+	last := -1
+	for range n {
+		k, err := r.uint()
+		if err != nil {
+			return err
+		}
+		if int64(k) <= int64(last) || k > math.MaxInt32 {
+			return r.fail("record key %d after %d", k, last)
+		}
+		last = int(k)
+		if k > maxRecordKey {
+			if _, err := r.skip(maxValueNesting); err != nil { // a later format's optional field
+				return err
+			}
+			continue
+		}
+		rec.seen[k] = true
+		if err := d.field(r, rec, int(k)); err != nil {
+			return err
+		}
+	}
+	if !rec.seen[keyID] || !rec.seen[keyType] || !rec.seen[keyPos] {
+		return r.fail("record without id, type or position")
+	}
+	if rec.seen[keyDest] != rec.seen[keySpeed] || rec.seen[keyGate] != rec.seen[keyClient] {
+		return r.fail("destination without speed or gate without client")
+	}
+	return d.apply(rec)
+}
+
+func (d *decoder) vec(r *cborReader) (v ecs.Vec3, err error) {
+	n, err := r.expect(majArray)
+	if err != nil {
+		return v, err
+	}
+	if n != 3 {
+		return v, r.fail("vector of %d elements", n)
+	}
+	if v.X, err = r.float32(); err != nil {
+		return v, err
+	}
+	if v.Y, err = r.float32(); err != nil {
+		return v, err
+	}
+	v.Z, err = r.float32()
+	return v, err
+}
+
+func (d *decoder) field(r *cborReader, rec *record, k int) error {
+	var err error
+	var u uint64
+	switch k {
+	case keyID:
+		if u, err = r.uint(); err == nil {
+			rec.id = ecs.EntityID(u)
+			if !rec.id.Valid() {
+				return r.fail("invalid entity id %s", rec.id)
+			}
+		}
+	case keyType:
+		if u, err = r.uint(); err == nil {
+			if u >= uint64(len(d.h.Types)) {
+				return r.fail("type index %d of %d", u, len(d.h.Types))
+			}
+			rec.typ = int(u)
+		}
+	case keySpace:
+		if u, err = r.uint(); err == nil {
+			rec.space = ecs.EntityID(u)
+		}
+	case keyPos:
+		rec.pos, err = d.vec(r)
+	case keyYaw:
+		rec.yaw, err = r.float32()
+	case keyAOI:
+		rec.aoi, err = r.float32()
+		rec.hasAOI = true
+	case keyVel:
+		rec.vel, err = d.vec(r)
+	case keyDest:
+		rec.dest, err = d.vec(r)
+		rec.hasDest = true
+	case keySpeed:
+		rec.speed, err = r.float32()
+	case keyGate:
+		if u, err = r.uint(); err == nil {
+			if u > math.MaxUint16 {
+				return r.fail("gate %d", u)
+			}
+			rec.gate = uint16(u)
+		}
+	case keyClient:
+		if u, err = r.uint(); err == nil {
+			if u == 0 {
+				return r.fail("client id 0")
+			}
+			rec.client = u
+		}
+	case keyComps:
+		return d.components(r, rec)
+	case keyAttrs:
+		return d.rootAttrs(r, rec)
+	case keyTimers:
+		return d.timers(r, rec)
+	}
+	return err
+}
+
+func (d *decoder) components(r *cborReader, rec *record) error {
+	n, err := r.expect(majMap)
+	if err != nil {
+		return err
+	}
+	last := -1
+	for range n {
+		k, err := r.uint()
+		if err != nil {
+			return err
+		}
+		if k >= uint64(len(d.h.Components)) || int(k) <= last {
+			return r.fail("component index %d (after %d) of %d", k, last, len(d.h.Components))
+		}
+		last = int(k)
+		raw, err := r.skip(maxValueNesting)
+		if err != nil {
+			return fmt.Errorf("component %q: %w", d.h.Components[k].Name, err)
+		}
+		rec.comps = append(rec.comps, rawComp{idx: int(k), raw: raw})
+	}
+	return nil
+}
+
+func (d *decoder) rootAttrs(r *cborReader, rec *record) error {
+	maj, _, arg, err := r.head()
+	if err != nil {
+		return err
+	}
+	if maj != majMap {
+		return r.fail("attributes of major type %d, want a map", maj)
+	}
+	v, err := d.attrContainer(r, maj, arg, 1)
+	if err != nil {
+		return err
+	}
+	rec.attrs = v.(*ecs.MapAttr)
+	return nil
+}
+
+// attrValue reads an attribute value that sits in a container at level
+// (the root map is level 1).
+func (d *decoder) attrValue(r *cborReader, level int) (any, error) {
+	maj, info, arg, err := r.head()
+	if err != nil {
+		return nil, err
+	}
+	switch maj {
+	case majUint:
+		if arg > math.MaxInt64 {
+			return nil, r.fail("integer %d overflows int64", arg)
+		}
+		return int64(arg), nil
+	case majNeg:
+		if arg > math.MaxInt64 {
+			return nil, r.fail("integer -1-%d overflows int64", arg)
+		}
+		return ^int64(arg), nil
+	case majBytes, majText:
+		n, err := r.length(arg)
+		if err != nil {
+			return nil, err
+		}
+		p := r.b[r.off : r.off+n]
+		r.off += n
+		if maj == majText {
+			_, v := d.intern(p)
+			return v, nil
+		}
+		return bytes.Clone(p), nil
+	case majArray, majMap:
+		return d.attrContainer(r, maj, arg, level+1)
+	case majSimple:
+		switch info {
+		case 20:
+			return false, nil
+		case 21:
+			return true, nil
+		case 25, 26, 27:
+			return r.floatOf(maj, info, arg)
+		}
+		return nil, r.fail("simple value %d is not an attribute value", arg)
+	}
+	return nil, r.fail("tag %d in attributes", arg)
+}
+
+// attrContainer reads the elements of a map or list at level whose head
+// (maj, arg) was read.
+func (d *decoder) attrContainer(r *cborReader, maj byte, arg uint64, level int) (any, error) {
+	if level > ecs.MaxAttrDepth {
+		return nil, r.fail("attributes nested deeper than %d", ecs.MaxAttrDepth)
+	}
+	n, err := r.length(arg)
+	if err != nil {
+		return nil, err
+	}
+	if maj == majArray {
+		l := make([]any, n)
+		for i := range n {
+			v, err := d.attrValue(r, level)
+			if err != nil {
+				return nil, fmt.Errorf("index %d: %w", i, err)
+			}
+			l[i] = v
+		}
+		a, err := ecs.AdoptList(l)
+		if err != nil {
+			return nil, r.fail("list: %v", err)
+		}
+		return a, nil
+	}
+	if n > (len(r.b)-r.off)/2 {
+		return nil, r.fail("map of %d pairs beyond the bytes left", n)
+	}
+	m := make(map[string]any, n)
+	for range n {
+		kp, err := r.raw(majText)
+		if err != nil {
+			return nil, err
+		}
+		k, _ := d.intern(kp)
+		v, err := d.attrValue(r, level)
+		if err != nil {
+			return nil, fmt.Errorf("key %q: %w", k, err)
+		}
+		m[k] = v
+	}
+	if len(m) != n {
+		return nil, r.fail("attribute map with a key twice")
+	}
+	a, err := ecs.AdoptMap(m)
+	if err != nil {
+		return nil, r.fail("map: %v", err)
+	}
+	return a, nil
+}
+
+// intern returns p as a string, and boxed as an any, sharing one copy of
+// each short string (attribute keys, enum-like values, timer methods)
+// across the snapshot: it saves two allocations per key and per such
+// value of every entity. The table is bounded.
+func (d *decoder) intern(p []byte) (string, any) {
+	if len(p) > maxInternLen {
+		s := string(p)
+		return s, s
+	}
+	if e, ok := d.strs[string(p)]; ok {
+		return e.s, e.v
+	}
+	s := string(p)
+	e := interned{s, s}
+	if len(d.strs) < maxInterned {
+		if d.strs == nil {
+			d.strs = make(map[string]interned)
+		}
+		d.strs[s] = e
+	}
+	return e.s, e.v
+}
+
+type interned struct {
+	s string
+	v any
+}
+
+// internBytes is intern for timer arguments, which are shared read-only.
+func (d *decoder) internBytes(p []byte) []byte {
+	if len(p) > maxInternLen {
+		return bytes.Clone(p)
+	}
+	if b, ok := d.args[string(p)]; ok {
+		return b
+	}
+	b := bytes.Clone(p)
+	if len(d.args) < maxInterned {
+		if d.args == nil {
+			d.args = make(map[string][]byte)
+		}
+		d.args[string(b)] = b
+	}
+	return b
+}
+
+const (
+	maxInternLen = 32
+	maxInterned  = 1 << 14
+)
+
+func (d *decoder) timers(r *cborReader, rec *record) error {
+	n, err := r.expect(majArray)
+	if err != nil {
+		return err
+	}
+	for range n {
+		m, err := r.expect(majArray)
+		if err != nil {
+			return err
+		}
+		if m != 5 {
+			return r.fail("timer of %d fields", m)
+		}
+		t := Timer{Entity: rec.id}
+		if t.ID, err = r.uint(); err != nil {
+			return err
+		}
+		if t.ID == 0 {
+			return r.fail("timer id 0")
+		}
+		mp, err := r.raw(majText)
+		if err != nil {
+			return err
+		}
+		t.Method, _ = d.intern(mp)
+		args, err := r.raw(majBytes)
+		if err != nil {
+			return err
+		}
+		if len(args) > 0 {
+			t.Args = d.internBytes(args)
+		}
+		after, err := r.uint()
+		if err != nil {
+			return err
+		}
+		t.Due = d.h.Tick + after
+		if t.Due < d.h.Tick {
+			t.Due = math.MaxUint64 // "never", as systems.Timers saturates
+		}
+		if t.Repeat, err = r.uint(); err != nil {
+			return err
+		}
+		d.out.Timers = append(d.out.Timers, t)
+		rec.nTime++
+	}
+	return nil
+}
+
+// apply checks the record against what is restored so far and, unless
+// verifying without a world, creates the entity.
+func (d *decoder) apply(rec *record) error {
+	ts := &d.h.Types[rec.typ]
+	if ts.Space {
+		if rec.seen[keySpace] {
+			return fmt.Errorf("space %s is in space %s", rec.id, rec.space)
+		}
+		if d.records != d.spaces {
+			return fmt.Errorf("space %s after other entities", rec.id)
+		}
+		d.spaces++
+	}
+	d.byType[rec.typ]++
+	if d.byType[rec.typ] > ts.Entities {
+		return fmt.Errorf("more entities of type %q than the %d of the header", ts.Name, ts.Entities)
+	}
+	if d.comps == nil {
+		return nil // no registry: the file alone is checked
+	}
+	t := d.types[rec.typ]
+	for i := len(d.out.Timers) - rec.nTime; i < len(d.out.Timers); i++ {
+		if _, ok := t.LookupMethod(d.out.Timers[i].Method); !ok {
+			if d.gone == nil {
+				d.gone = make(map[string]int)
+			}
+			d.gone[t.Name()+"."+d.out.Timers[i].Method]++
+		}
+	}
+	for _, rc := range rec.comps {
+		c := d.comps[rc.idx]
+		if c == nil {
+			d.dropped[rc.idx]++
+			continue
+		}
+		v := d.holders[rc.idx]
+		own := v != nil && slices.Contains(t.Components(), c)
+		if own {
+			reflect.ValueOf(v).Elem().SetZero()
+		} else {
+			v = c.New()
+		}
+		if err := d.rd.dm.Unmarshal(rc.raw, v); err != nil {
+			return fmt.Errorf("component %q: %w", c.Name(), err)
+		}
+		if own {
+			rec.own = append(rec.own, v)
+			rec.ownIdx = append(rec.ownIdx, rc.idx)
+		} else {
+			rec.extra = append(rec.extra, rawComp{idx: rc.idx, v: v})
+		}
+	}
+	if d.w == nil {
+		return nil
+	}
+	var space *ecs.Entity
+	if rec.seen[keySpace] {
+		s, ok := d.w.Entity(rec.space)
+		if !ok || !s.IsSpace() {
+			return fmt.Errorf("entity %s in space %s, which is not restored before it", rec.id, rec.space)
+		}
+		space = s
+	}
+	opts := ecs.CreateOptions{ID: rec.id, Pos: rec.pos, Yaw: rec.yaw, Space: space, Components: rec.own, Restore: true}
+	if rec.client != 0 {
+		opts.Client = ecs.ClientBinding{Gate: rec.gate, Client: ecs.ClientID(rec.client)}
+	}
+	e, err := d.w.Create(t.Name(), opts)
+	if err != nil {
+		return err
+	}
+	if rec.attrs != nil {
+		if err := e.AdoptAttrs(rec.attrs); err != nil {
+			return err
+		}
+	}
+	for _, x := range rec.extra {
+		if err := d.comps[x.idx].SetAny(e, x.v); err != nil {
+			return err
+		}
+	}
+	// A component the file's type declared and the record lacks was
+	// removed from the entity; one the file's type did not declare is new
+	// in this binary and keeps its zero value.
+	for j, c := range t.Components() {
+		if d.had[rec.typ][j] && !slices.ContainsFunc(rec.comps, func(rc rawComp) bool { return d.comps[rc.idx] == c }) {
+			e.RemoveComponent(c)
+		}
+	}
+	if rec.vel != (ecs.Vec3{}) {
+		e.SetVelocity(rec.vel)
+	}
+	if rec.hasDest {
+		e.SetDestination(rec.dest, rec.speed)
+	}
+	if rec.hasAOI {
+		e.SetAOIRadius(rec.aoi)
+	}
+	return nil
+}
