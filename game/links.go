@@ -47,6 +47,9 @@ type queued struct {
 // holds); beyond it messages are dropped and counted.
 const maxBacklog = 8 << 20
 
+// maxQueued bounds what one tick may queue on a link before its flush.
+const maxQueued = 64 << 20
+
 func newDispLink(idx int, addr string) *dispLink {
 	return &dispLink{idx: idx, addr: addr, kick: make(chan struct{}, 1)}
 }
@@ -82,7 +85,9 @@ func (d *dispLink) shutdown() {
 // linkOptions are the options of every dispatcher link.
 func (g *Game) linkOptions() netproto.Options {
 	lc := g.cfg.Game.Link
-	o := netproto.Options{MaxFrame: lc.MaxFrame, ReadTimeout: lc.IdleTimeout}
+	// A tick's output (gate batches at a login storm) can pass the
+	// default 4 MiB of unflushed sends; it is flushed within the tick.
+	o := netproto.Options{MaxFrame: lc.MaxFrame, ReadTimeout: lc.IdleTimeout, MaxQueued: maxQueued}
 	switch lc.Compression {
 	case "s2":
 		o.Compression = netproto.Compression{Algo: netproto.CompressS2, Threshold: lc.CompressThreshold}
