@@ -169,7 +169,7 @@ func TestDispatcherCollector(t *testing.T) {
 		Dropped:  map[string]uint64{dispatcher.DropUnknownGame: 4},
 		Rejected: map[string]uint64{dispatcher.RejectBadSecret: 1},
 		Games:    2, FrozenGames: 1, Gates: 3, Routes: 50, Queued: 7,
-		Queues: []dispatcher.QueueStats{{Game: 1, Msgs: 5, Bytes: 500, Age: 2 * time.Second}, {Game: 2, Entity: 9, Msgs: 2, Bytes: 20, Age: time.Second}},
+		Queues:              []dispatcher.QueueStats{{Game: 1, Msgs: 5, Bytes: 500, Age: 2 * time.Second}, {Game: 2, Entity: 9, Msgs: 2, Bytes: 20, Age: time.Second}},
 		QueueAlertsOverTime: 1, Backlog: 1024, Handshakes: 1,
 	}}
 	r, err := ForDispatcher(src)
