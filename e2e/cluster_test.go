@@ -254,18 +254,19 @@ func (c *cluster) killAll() {
 			c.kill(p)
 		}
 	}
-	if c.t.Failed() {
-		if d := os.Getenv("E2E_LOGDIR"); d != "" {
-			// Keep every log of a failed test for a closer look.
-			dst := filepath.Join(d, c.t.Name())
-			if err := os.MkdirAll(dst, 0o755); err == nil {
-				for _, p := range procs {
-					if b, err := os.ReadFile(p.logPath); err == nil {
-						_ = os.WriteFile(filepath.Join(dst, filepath.Base(p.logPath)), b, 0o644)
-					}
+	// E2E_LOGDIR keeps the logs of failed tests (of every test with
+	// E2E_KEEPLOGS set) for a closer look.
+	if d := os.Getenv("E2E_LOGDIR"); d != "" && (c.t.Failed() || os.Getenv("E2E_KEEPLOGS") != "") {
+		dst := filepath.Join(d, c.t.Name())
+		if err := os.MkdirAll(dst, 0o755); err == nil {
+			for _, p := range procs {
+				if b, err := os.ReadFile(p.logPath); err == nil {
+					_ = os.WriteFile(filepath.Join(dst, filepath.Base(p.logPath)), b, 0o644)
 				}
 			}
 		}
+	}
+	if c.t.Failed() {
 		for _, p := range procs {
 			c.t.Logf("---- %s (%s) last lines:\n%s", p.name, p.logPath, tail(p.logPath, 40))
 		}
@@ -393,13 +394,13 @@ func (c *cluster) checkLogs(procs []*proc, allowed ...*regexp.Regexp) {
 	}
 }
 
-// countLog counts p's log lines containing all of the substrings.
-func countLog(p *proc, subs ...string) int {
+// grepLog returns p's log lines containing all of the substrings.
+func grepLog(p *proc, subs ...string) []string {
 	b, err := os.ReadFile(p.logPath)
 	if err != nil {
-		return 0
+		return nil
 	}
-	n := 0
+	var out []string
 	for _, line := range bytes.Split(b, []byte("\n")) {
 		ok := true
 		for _, s := range subs {
@@ -409,11 +410,14 @@ func countLog(p *proc, subs ...string) int {
 			}
 		}
 		if ok {
-			n++
+			out = append(out, string(line))
 		}
 	}
-	return n
+	return out
 }
+
+// countLog counts p's log lines containing all of the substrings.
+func countLog(p *proc, subs ...string) int { return len(grepLog(p, subs...)) }
 
 // connectBots logs n bots in over transport, spread over the given gates.
 func (c *cluster) connectBots(ctx context.Context, prefix, transport string, n int, gates []int, opts bots.Options) []*bots.Bot {
