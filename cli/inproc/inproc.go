@@ -56,6 +56,7 @@ type Cluster struct {
 	errOnce  sync.Once
 	err      error
 	done     chan struct{}
+	finish   func() // closes done, once
 	stopOnce sync.Once
 }
 
@@ -84,6 +85,7 @@ func Start(ctx context.Context, cl *config.Cluster, opts Options) (_ *Cluster, e
 		cancel:     cancel,
 		done:       make(chan struct{}),
 	}
+	c.finish = sync.OnceFunc(func() { close(c.done) })
 	defer func() {
 		if err != nil {
 			c.Stop()
@@ -162,7 +164,7 @@ func Start(ctx context.Context, cl *config.Cluster, opts Options) (_ *Cluster, e
 	}
 	go func() {
 		c.wg.Wait()
-		close(c.done)
+		c.finish()
 	}()
 	return c, nil
 }
@@ -245,6 +247,7 @@ func (c *Cluster) Stop() error {
 		for _, d := range c.Dispatchers {
 			d.Close()
 		}
+		c.finish()
 	})
 	return c.err
 }
