@@ -125,7 +125,9 @@ log_level = "warn"
 	addrs := filepath.Join(dir, "addrs.json")
 	gctx, gstop := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- RunGame(gctx, "g", []string{"-config", cfg, "-id", "1", "-addrs", addrs}, accountSetup) }()
+	go func() {
+		done <- RunGame(gctx, "g", []string{"-config", cfg, "-id", "1", "-addrs", addrs}, accountSetup)
+	}()
 	var m map[string]string
 	for {
 		if m, err = ReadAddrs(addrs); err == nil {
