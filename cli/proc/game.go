@@ -99,7 +99,7 @@ func RunGame(ctx context.Context, name string, args []string, setup SetupFunc) e
 	}
 	done := make(chan error, 1)
 	go func() { done <- g.Run(ctx) }()
-	if *addrsFile != "" && waitLinked(ctx, g, done) {
+	if *addrsFile != "" && WaitLinked(ctx, g, done) {
 		if err := WriteAddrs(*addrsFile, addrs); err != nil {
 			cancel()
 			<-done
@@ -114,9 +114,11 @@ func RunGame(ctx context.Context, name string, args []string, setup SetupFunc) e
 	return err
 }
 
-// waitLinked reports whether g got linked to every dispatcher before ctx
-// ended or Run returned (its result is put back into done).
-func waitLinked(ctx context.Context, g *game.Game, done chan error) bool {
+// WaitLinked waits until g, whose Run is running and will send its result
+// to done, is linked to every dispatcher: the moment a game main writes
+// its addresses file. It reports false if ctx ended or Run returned first
+// (Run's result is then put back into done, which must have room for it).
+func WaitLinked(ctx context.Context, g *game.Game, done chan error) bool {
 	t := time.NewTicker(readyPoll)
 	defer t.Stop()
 	for {
