@@ -81,7 +81,6 @@ type startOptions struct {
 // launcher starts processes and remembers them, to stop them all if one
 // fails.
 type launcher struct {
-	app     *App
 	run     runDir
 	started []process
 	exited  map[string]chan error // closed with the Wait result
@@ -137,7 +136,7 @@ func start(ctx context.Context, a *App, o startOptions) (err error) {
 		return err
 	}
 
-	l := &launcher{app: a, run: r, exited: make(map[string]chan error)}
+	l := &launcher{run: r, exited: make(map[string]chan error)}
 	defer func() {
 		if err != nil && len(l.started) > 0 {
 			fmt.Fprintf(a.Stderr, "ecsworld start: stopping the %d processes started\n", len(l.started))
@@ -265,7 +264,7 @@ func (l *launcher) waitReady(ctx context.Context, name string, deadline time.Tim
 		}
 		select {
 		case werr := <-l.exited[name]:
-			l.exited[name] <- werr // for stopAll's sake nothing else reads it
+			l.exited[name] <- werr // kept for the next round
 			if _, err := os.Stat(l.run.addrs(name)); err == nil {
 				break // ready and gone at once: the next round reports it
 			}
