@@ -111,26 +111,23 @@ func parentOf(v any) *attrNode {
 	return nil
 }
 
-// AdoptAttrs makes m, a detached map, e's root attributes in place of the
-// current ones, without recording a change: for rebuilding an entity
-// created with CreateOptions.Restore (a snapshot restore), where building
-// a plain map for CreateOptions.Attrs would copy every value once more. m
-// belongs to e from now on. Errors: ErrNoEntity, ErrAttrNil,
-// ErrAttrAttached (m has a parent or is a root), ErrAttrDepth.
-func (e *Entity) AdoptAttrs(m *MapAttr) error {
-	switch {
-	case e == nil || e.destroyed:
+// AdoptAttrs makes m e's root attributes in place of the current ones,
+// without recording a change and without copying m: for rebuilding an
+// entity created with CreateOptions.Restore (a snapshot restore), where
+// CreateOptions.Attrs would check and copy every value once more. m must
+// hold stored values as for AdoptMap and belongs to e from now on.
+// Errors: ErrNoEntity, and those of AdoptMap; on error e keeps its
+// attributes.
+func (e *Entity) AdoptAttrs(m map[string]any) error {
+	if e == nil || e.destroyed {
 		return fmt.Errorf("adopt attributes: %w", ErrNoEntity)
-	case m == nil:
-		return fmt.Errorf("adopt attributes of %s: %w", e, ErrAttrNil)
-	case m.attached():
-		return fmt.Errorf("adopt attributes of %s: %w", e, ErrAttrAttached)
 	}
-	if h := m.height(); h > MaxAttrDepth {
-		return fmt.Errorf("adopt attributes of %s: %w: %d levels (max %d)", e, ErrAttrDepth, h, MaxAttrDepth)
+	root, err := AdoptMap(m)
+	if err != nil {
+		return fmt.Errorf("adopt attributes of %s: %w", e, err)
 	}
-	m.tracker = &attrTracker{owner: e}
+	root.tracker = &attrTracker{owner: e}
 	e.attrs.tracker.owner = nil // the old root records nothing more
-	e.attrs = m
+	e.attrs = root
 	return nil
 }

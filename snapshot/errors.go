@@ -26,7 +26,9 @@ var (
 )
 
 // FormatError is a problem with the bytes of a snapshot file: Kind is one
-// of ErrEmpty, ErrNotSnapshot, ErrTooNew, ErrTruncated or ErrCorrupt.
+// of ErrEmpty, ErrNotSnapshot, ErrTooNew, ErrTruncated or ErrCorrupt, or
+// ErrSchema for a component value that no longer fits its type (a number
+// too big for a narrowed field), located like the others.
 type FormatError struct {
 	Kind    error  // the sentinel
 	Section string // "preamble", "header", "chunk 3", "trailer"...

@@ -183,17 +183,18 @@ type decoder struct {
 	h   Header
 	out *Restored
 
-	w       *ecs.World // nil: verify only
-	comps   []ecs.Component
-	types   []*ecs.EntityType
-	holders []any // per component index: a reused *T for the type's own components
-	had     [][]bool
-	dropped []int // per component index: entities whose value was dropped
-	byType  []uint64
-	spaces  uint64
-	gone    map[string]int // "type.method" → timers
-	strs    map[string]interned
-	args    map[string][]byte
+	w        *ecs.World // nil: verify only
+	comps    []ecs.Component
+	types    []*ecs.EntityType
+	holders  []any // per component index: a reused *T for the type's own components
+	had      [][]bool
+	dropped  []int // per component index: entities whose value was dropped
+	byType   []uint64
+	spaces   uint64
+	gone     map[string]int // "type.method" → timers
+	strs     map[string]interned
+	lastKeys []string // the previous record's root attribute keys
+	args     map[string][]byte
 
 	seq     uint32
 	records uint64
@@ -569,7 +570,7 @@ type record struct {
 	gate            uint16
 	client          uint64
 	comps           []rawComp
-	attrs           *ecs.MapAttr
+	attrs           map[string]any
 	own             []any
 	ownIdx          []int
 	extra           []rawComp
@@ -728,18 +729,15 @@ func (d *decoder) components(r *cborReader, rec *record) error {
 }
 
 func (d *decoder) rootAttrs(r *cborReader, rec *record) error {
-	maj, _, arg, err := r.head()
+	n, err := r.expect(majMap)
 	if err != nil {
 		return err
 	}
-	if maj != majMap {
-		return r.fail("attributes of major type %d, want a map", maj)
-	}
-	v, err := d.attrContainer(r, maj, arg, 1)
+	m, err := d.attrMap(r, n, 1)
 	if err != nil {
 		return err
 	}
-	rec.attrs = v.(*ecs.MapAttr)
+	rec.attrs = m
 	return nil
 }
 
@@ -814,16 +812,44 @@ func (d *decoder) attrContainer(r *cborReader, maj byte, arg uint64, level int) 
 		}
 		return a, nil
 	}
+	m, err := d.attrMap(r, n, level)
+	if err != nil {
+		return nil, err
+	}
+	a, err := ecs.AdoptMap(m)
+	if err != nil {
+		return nil, r.fail("map: %v", err)
+	}
+	return a, nil
+}
+
+// attrMap reads the n pairs of an attribute map at level. Keys of the
+// root map (level 1) are first compared with those of the previous
+// record at the same place: entities of one type mostly have the same
+// keys in the same order.
+func (d *decoder) attrMap(r *cborReader, n, level int) (map[string]any, error) {
 	if n > (len(r.b)-r.off)/2 {
 		return nil, r.fail("map of %d pairs beyond the bytes left", n)
 	}
 	m := make(map[string]any, n)
-	for range n {
+	for i := range n {
 		kp, err := r.raw(majText)
 		if err != nil {
 			return nil, err
 		}
-		k, _ := d.intern(kp)
+		var k string
+		if level == 1 && i < len(d.lastKeys) && d.lastKeys[i] == string(kp) {
+			k = d.lastKeys[i]
+		} else {
+			k, _ = d.intern(kp)
+			if level == 1 {
+				if i < len(d.lastKeys) {
+					d.lastKeys[i] = k
+				} else if i < maxLastKeys {
+					d.lastKeys = append(d.lastKeys, k)
+				}
+			}
+		}
 		v, err := d.attrValue(r, level)
 		if err != nil {
 			return nil, fmt.Errorf("key %q: %w", k, err)
@@ -833,12 +859,10 @@ func (d *decoder) attrContainer(r *cborReader, maj byte, arg uint64, level int) 
 	if len(m) != n {
 		return nil, r.fail("attribute map with a key twice")
 	}
-	a, err := ecs.AdoptMap(m)
-	if err != nil {
-		return nil, r.fail("map: %v", err)
-	}
-	return a, nil
+	return m, nil
 }
+
+const maxLastKeys = 64
 
 // intern returns p as a string, and boxed as an any, sharing one copy of
 // each short string (attribute keys, enum-like values, timer methods)
