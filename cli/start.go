@@ -185,6 +185,15 @@ func start(ctx context.Context, a *App, o startOptions) (err error) {
 	for _, p := range l.started {
 		fmt.Fprintf(a.Stdout, "  %-14s pid %-7d %s\n", p.Name, p.PID, formatAddrs(readAddrs(r, p.Name)))
 	}
+	var noMetrics []string
+	for _, p := range l.started {
+		if readAddrs(r, p.Name)[proc.AddrMetrics] == "" {
+			noMetrics = append(noMetrics, p.Name)
+		}
+	}
+	if len(noMetrics) > 0 {
+		fmt.Fprintf(a.Stdout, "no metrics address for %s: status cannot show their figures (set metrics = \"127.0.0.1:0\" in their sections)\n", strings.Join(noMetrics, ", "))
+	}
 	fmt.Fprintf(a.Stdout, "status: ecsworld status -run %s\nstop:   ecsworld stop -run %s\n", o.run, o.run)
 	return nil
 }
