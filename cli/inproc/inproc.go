@@ -53,8 +53,8 @@ type Cluster struct {
 
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
-	errOnce  sync.Once
-	err      error
+	mu       sync.Mutex
+	err      error // the first failure
 	done     chan struct{}
 	finish   func() // closes done, once
 	stopOnce sync.Once
@@ -103,7 +103,10 @@ func Start(ctx context.Context, cl *config.Cluster, opts Options) (_ *Cluster, e
 		c.Dispatchers = append(c.Dispatchers, d)
 		c.run(dc.Name(), func() error { return d.Serve(ctx) })
 		reg, err := metrics.ForDispatcher(d)
-		if err := c.serveMetrics(ctx, dc.Process, reg, err, log); err != nil {
+		if err != nil {
+			return nil, fmt.Errorf("inproc: %s: %w", dc.Name(), err)
+		}
+		if err := c.serveMetrics(ctx, dc.Process, reg, log); err != nil {
 			return nil, err
 		}
 	}
@@ -121,7 +124,10 @@ func Start(ctx context.Context, cl *config.Cluster, opts Options) (_ *Cluster, e
 		c.Games = append(c.Games, g)
 		c.run(gc.Name(), func() error { return g.Run(ctx) })
 		reg, err := metrics.ForGame(g)
-		if err := c.serveMetrics(ctx, gc.Process, reg, err, log); err != nil {
+		if err != nil {
+			return nil, fmt.Errorf("inproc: %s: %w", gc.Name(), err)
+		}
+		if err := c.serveMetrics(ctx, gc.Process, reg, log); err != nil {
 			return nil, err
 		}
 	}
@@ -150,7 +156,10 @@ func Start(ctx context.Context, cl *config.Cluster, opts Options) (_ *Cluster, e
 		c.Gates = append(c.Gates, t)
 		c.run(tc.Name(), t.Wait)
 		reg, err := metrics.ForGate(t)
-		if err := c.serveMetrics(ctx, tc.Process, reg, err, log); err != nil {
+		if err != nil {
+			return nil, fmt.Errorf("inproc: %s: %w", tc.Name(), err)
+		}
+		if err := c.serveMetrics(ctx, tc.Process, reg, log); err != nil {
 			return nil, err
 		}
 	}
@@ -179,14 +188,23 @@ func (c *Cluster) run(name string, fn func() error) {
 }
 
 func (c *Cluster) fail(err error) {
-	c.errOnce.Do(func() { c.err = err })
+	c.mu.Lock()
+	if c.err == nil {
+		c.err = err
+	}
+	c.mu.Unlock()
 	c.cancel()
 }
 
-func (c *Cluster) serveMetrics(ctx context.Context, p config.Process, reg *metrics.Registry, err error, log *zap.Logger) error {
-	if err != nil {
-		return fmt.Errorf("inproc: %s: %w", p.Name(), err)
-	}
+func (c *Cluster) failure() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+// serveMetrics keeps p's registry and serves it if p has a metrics
+// address.
+func (c *Cluster) serveMetrics(ctx context.Context, p config.Process, reg *metrics.Registry, log *zap.Logger) error {
 	c.Registries[p.Name()] = reg
 	if p.Metrics == "" {
 		return nil
@@ -212,8 +230,8 @@ func (c *Cluster) waitReady(ctx context.Context, timeout time.Duration, name str
 	for !ready() {
 		select {
 		case <-ctx.Done():
-			if c.err != nil {
-				return c.err
+			if err := c.failure(); err != nil {
+				return err
 			}
 			return fmt.Errorf("inproc: %s: %w", name, ctx.Err())
 		case <-deadline:
@@ -235,7 +253,7 @@ func (c *Cluster) Err() error {
 	default:
 		return nil
 	}
-	return c.err
+	return c.failure()
 }
 
 // Stop stops every process and waits for them; it returns Err.
@@ -249,7 +267,7 @@ func (c *Cluster) Stop() error {
 		}
 		c.finish()
 	})
-	return c.err
+	return c.failure()
 }
 
 // BootType is the games' boot_entity when they all agree on it, for the
