@@ -85,6 +85,8 @@ type gateAddrs struct {
 	KCP string `json:"kcp"`
 	TCP string `json:"tcp"`
 	WS  string `json:"ws"`
+
+	Metrics string `json:"metrics"`
 }
 
 func (a gateAddrs) of(transport string) string {
@@ -106,6 +108,7 @@ type cluster struct {
 	procs []*proc
 
 	dispAddrs []string
+	metrics   map[*proc]string // each process's metrics address
 	gates     []*proc
 	gateAddrs []gateAddrs
 	games     []*proc
@@ -117,7 +120,7 @@ type cluster struct {
 // killed when the test ends.
 func startCluster(t *testing.T, s spec) *cluster {
 	t.Helper()
-	c := &cluster{t: t, dir: t.TempDir(), spec: s}
+	c := &cluster{t: t, dir: t.TempDir(), spec: s, metrics: map[*proc]string{}}
 	t.Cleanup(c.killAll)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -126,10 +129,11 @@ func startCluster(t *testing.T, s spec) *cluster {
 	base := c.writeConfig("dispatchers.toml", nil)
 	for i := 1; i <= s.Dispatchers; i++ {
 		af := filepath.Join(c.dir, fmt.Sprintf("dispatcher-%d.addr", i))
-		c.start(fmt.Sprintf("dispatcher-%d", i), "dispatcher", "-config", base, "-id", fmt.Sprint(i), "-addrs", af)
-		var a struct{ TCP string }
+		p := c.start(fmt.Sprintf("dispatcher-%d", i), "dispatcher", "-config", base, "-id", fmt.Sprint(i), "-addrs", af)
+		var a struct{ TCP, Metrics string }
 		c.waitJSON(ctx, af, &a)
 		c.dispAddrs = append(c.dispAddrs, a.TCP)
+		c.metrics[p] = a.Metrics
 	}
 	// Everyone else reads the file with each dispatcher's advertise set.
 	cfg := c.writeConfig("cluster.toml", c.dispAddrs)
@@ -138,8 +142,9 @@ func startCluster(t *testing.T, s spec) *cluster {
 		af := filepath.Join(c.dir, fmt.Sprintf("game-%d.addr", i))
 		p := c.start(fmt.Sprintf("game-%d", i), "test_game", "-config", cfg, "-id", fmt.Sprint(i),
 			"-debug", "127.0.0.1:0", "-addrs", af, "-monsters", fmt.Sprint(s.Monsters), "-seed", fmt.Sprint(i))
-		var a struct{ Debug string }
+		var a struct{ Debug, Metrics string }
 		c.waitJSON(ctx, af, &a)
+		c.metrics[p] = a.Metrics
 		c.games = append(c.games, p)
 		c.debug = append(c.debug, a.Debug)
 	}
@@ -154,6 +159,7 @@ func startCluster(t *testing.T, s spec) *cluster {
 		p := c.start(fmt.Sprintf("gate-%d", i), "gate", "-config", cfg, "-id", fmt.Sprint(i), "-addrs", af)
 		var a gateAddrs
 		c.waitJSON(ctx, af, &a)
+		c.metrics[p] = a.Metrics
 		c.gates = append(c.gates, p)
 		c.gateAddrs = append(c.gateAddrs, a)
 	}
@@ -173,13 +179,15 @@ heartbeat_interval = "500ms"
 idle_timeout = "5s"
 
 `)
+	// Every process serves its metrics on a port of its choice.
+	b.WriteString("[dispatcher]\nmetrics = \"127.0.0.1:0\"\n")
 	for i := 1; i <= c.spec.Dispatchers; i++ {
 		fmt.Fprintf(&b, "[dispatcher.%d]\nlisten = \"127.0.0.1:0\"\n", i)
 		if advertise != nil {
 			fmt.Fprintf(&b, "advertise = %q\n", advertise[i-1])
 		}
 	}
-	b.WriteString("\n[game]\ntick_rate = 20\nposition_sync_rate = 10\n")
+	b.WriteString("\n[game]\ntick_rate = 20\nposition_sync_rate = 10\nmetrics = \"127.0.0.1:0\"\n")
 	for i := 1; i <= c.spec.Games; i++ {
 		fmt.Fprintf(&b, "[game.%d]\n", i)
 	}
@@ -188,6 +196,7 @@ idle_timeout = "5s"
 kcp_listen = "127.0.0.1:0"
 tcp_listen = "127.0.0.1:0"
 ws_listen = "127.0.0.1:0"
+metrics = "127.0.0.1:0"
 heartbeat_interval = "1s"
 idle_timeout = "6s"
 max_msgs_per_second = 100

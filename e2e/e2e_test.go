@@ -239,6 +239,7 @@ func TestClusterWithBots(t *testing.T) {
 		t.Errorf("games counted %d arrivals by migration, want %d", got, nTravel+2)
 	}
 	c.checkAlive()
+	c.checkTrouble(ctx, nil)
 	c.checkLogs(nil)
 }
 

@@ -166,6 +166,7 @@ func TestBadInput(t *testing.T) {
 		}, false, false, "rate_limit"},
 	}
 	reasonRe := regexp.MustCompile(`"reason": "([a-z_]+)"`)
+	want := map[string]float64{} // the trouble counters this test provokes
 	for _, r := range rules {
 		t.Run(r.name, func(t *testing.T) {
 			rc := dialRaw(t, tcp)
@@ -196,13 +197,18 @@ func TestBadInput(t *testing.T) {
 			if (r.reason != "" && got != r.reason) || got == "normal" {
 				t.Errorf("the gate disconnected client %d for %q, want %q", rc.id, got, r.reason)
 			}
+			want[troubleKey(c.gates[0], "ecsworld_client_disconnects_total", "reason="+got)]++
 		})
 	}
 
 	// Calls the gate must refuse without disconnecting: a server-only
 	// method on the caller's own avatar, an own-client method on another
 	// player's avatar, and an entity the caller does not see.
+	refused := func(reason string) {
+		want[troubleKey(c.gates[0], "ecsworld_refused_messages_total", "reason="+reason)]++
+	}
 	var ce *client.CallError
+	refused("call_not_callable")
 	if err := attacker.Call(ctx, attacker.Avatar(), "Grant", int64(1000)); !errors.As(err, &ce) {
 		t.Errorf("server-only Grant on own avatar: %v, want a refusal", err)
 	}
@@ -210,13 +216,16 @@ func TestBadInput(t *testing.T) {
 		t.Fatalf("the attacker never saw the victim: %v", err)
 	}
 	for _, m := range []string{"Say", "Travel", "Ping"} {
+		refused("call_not_owner")
 		if err := attacker.Call(ctx, victim.Avatar(), m, argFor(m)); !errors.As(err, &ce) {
 			t.Errorf("own-client %s on another player's avatar: %v, want a refusal", m, err)
 		}
 	}
+	refused("call_not_callable")
 	if err := attacker.Call(ctx, victim.Avatar(), "Grant", int64(5)); !errors.As(err, &ce) {
 		t.Errorf("server-only Grant on another player's avatar: %v, want a refusal", err)
 	}
+	refused("call_not_visible")
 	if err := attacker.Call(ctx, victim.Avatar()^0xFFFF, "Poke"); !errors.As(err, &ce) {
 		t.Errorf("Poke on an entity the caller does not see: %v, want a refusal", err)
 	}
@@ -254,9 +263,14 @@ func TestBadInput(t *testing.T) {
 	if a, ok := states[0].Avatar(victim.Avatar()); !ok || a.Attrs["level"] != 1.0 || a.Attrs["pokes"].(float64) < 1 {
 		t.Errorf("victim on the server: %+v, want level 1 (its own Ping only) and a poke", a)
 	}
+	// Pokes racing a target's leave are refused too (counted by the bots).
+	for _, b := range players {
+		if n := b.Stats().PokesRefused; n > 0 {
+			want[troubleKey(c.gates[0], "ecsworld_refused_messages_total", "reason=call_not_visible")] += float64(n)
+		}
+	}
 	c.checkAlive()
-	// The gate logs the refused calls it was made to refuse (warn level
-	// is not used for them: expected input from a racing client).
+	c.checkTrouble(ctx, want)
 	c.checkLogs(nil)
 }
 
@@ -339,6 +353,7 @@ func TestGateKilled(t *testing.T) {
 		t.Errorf("%d clients dropped, want %d (only the dead gate's)", n, len(doomed))
 	}
 	c.checkAlive()
+	c.checkTrouble(ctx, nil)
 	// The dispatcher reports the lost gate at warn level, and nothing else.
 	c.checkLogs(nil, regexp.MustCompile(`gate disconnected; telling every game.*"role": "gate", "id": 2[,}]`))
 	if n := countLog(c.procs[0], "gate disconnected; telling every game", `"role": "gate", "id": 2`); n != 1 {
@@ -357,9 +372,10 @@ func TestShardedDispatchers(t *testing.T) {
 	c := startCluster(t, spec{Dispatchers: 2, Games: 2, Gates: 2, Monsters: 10})
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	all := append(c.connectBots(ctx, "kcp", "kcp", n, []int{0, 1}, bots.Options{}),
-		c.connectBots(ctx, "tcp", "tcp", n/2, []int{0, 1}, bots.Options{})...)
-	all = append(all, c.connectBots(ctx, "ws", "ws", n/2, []int{0, 1}, bots.Options{})...)
+	fast := bots.Options{ChatEvery: time.Second} // chat lines through the service's shard
+	all := append(c.connectBots(ctx, "kcp", "kcp", n, []int{0, 1}, fast),
+		c.connectBots(ctx, "tcp", "tcp", n/2, []int{0, 1}, fast)...)
+	all = append(all, c.connectBots(ctx, "ws", "ws", n/2, []int{0, 1}, fast)...)
 	shards := map[int]int{}
 	for _, b := range all {
 		shards[netproto.Shard(b.Avatar(), 2)]++
@@ -408,5 +424,6 @@ func TestShardedDispatchers(t *testing.T) {
 	checkProblems(t, all)
 	checkGameCounters(t, c.states(ctx))
 	c.checkAlive()
+	c.checkTrouble(ctx, nil)
 	c.checkLogs(nil)
 }

@@ -2,7 +2,13 @@
 // write one, with the public API only. The end-to-end tests (e2e) and the
 // bots (examples/test_client) play it.
 //
-//	test_game -config cluster.toml -id 1 [-debug 127.0.0.1:0] [-addrs FILE] [-monsters 20]
+//	test_game -config cluster.toml -id 1 [-addrs FILE] [-debug 127.0.0.1:0] [-monsters 20] [-seed N]
+//
+// It follows the launcher contract of `ecsworld start` (cli/proc): once
+// linked to every dispatcher it writes -addrs FILE, a JSON object of the
+// addresses it bound ("metrics" when the config gives the game a metrics
+// address, where it serves Prometheus metrics; "debug" with -debug), and
+// it stops gracefully on SIGINT or SIGTERM.
 //
 // The game:
 //
@@ -29,7 +35,7 @@
 // # The debug endpoint
 //
 // With -debug ADDR the game serves HTTP on ADDR (port 0: the OS picks one;
-// -addrs FILE then receives {"debug": "host:port"}, written atomically):
+// its address is the "debug" key of the -addrs file):
 //
 //   - GET /debug/state: JSON with the game's Stats (game.Stats), the test
 //     game's own counters, and for every avatar its id, client, gate,
@@ -65,6 +71,7 @@ import (
 	"github.com/ecsworld/ecsworld/config"
 	"github.com/ecsworld/ecsworld/ecs"
 	"github.com/ecsworld/ecsworld/game"
+	"github.com/ecsworld/ecsworld/metrics"
 )
 
 func main() {
@@ -87,7 +94,7 @@ func run(ctx context.Context, args []string) error {
 	id := fs.Uint("id", 1, "this game's id (its [game.N] section)")
 	restore := fs.Bool("restore", false, "restore from the freeze snapshot (reserved: not supported yet)")
 	debugAddr := fs.String("debug", "", "serve the debug endpoint on this address (\"\": none)")
-	addrsFile := fs.String("addrs", "", "write the debug endpoint's bound address to this file as JSON")
+	addrsFile := fs.String("addrs", "", "once linked to every dispatcher, write the bound addresses (debug, metrics) to this file as JSON")
 	monsters := fs.Int("monsters", 20, "monsters in this game's arena")
 	seed := fs.Uint64("seed", 0, "random seed (0: from the clock)")
 	if err := fs.Parse(args); err != nil {
@@ -136,6 +143,14 @@ func run(ctx context.Context, args []string) error {
 
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
+	addrs := map[string]string{}
+	var msrv *metrics.Server
+	if cfg.Metrics != "" {
+		if msrv, _, err = metrics.ServeGame(ctx, cfg.Metrics, g, cfg.Pprof, log); err != nil {
+			return err
+		}
+		addrs["metrics"] = msrv.Addr()
+	}
 	if *debugAddr != "" {
 		ln, err := net.Listen("tcp", *debugAddr)
 		if err != nil {
@@ -144,20 +159,52 @@ func run(ctx context.Context, args []string) error {
 		srv := &http.Server{Handler: w.debugHandler(ctx), ReadHeaderTimeout: 5 * time.Second}
 		go srv.Serve(ln)
 		defer srv.Close()
-		if *addrsFile != "" {
-			if err := writeAddrs(*addrsFile, ln.Addr().String()); err != nil {
-				return err
-			}
-		}
+		addrs["debug"] = ln.Addr().String()
 		log.Info("debug endpoint", zap.Stringer("addr", ln.Addr()))
 	}
-	return g.Run(ctx)
+	done := make(chan error, 1)
+	go func() { done <- g.Run(ctx) }()
+	// The addresses file says the game is ready: written once it is linked
+	// to every dispatcher (the launcher contract of ecsworld start).
+	if *addrsFile != "" && waitLinked(ctx, g, done) {
+		if err := writeAddrs(*addrsFile, addrs); err != nil {
+			stop()
+			<-done
+			return err
+		}
+	}
+	err = <-done
+	stop()
+	if msrv != nil {
+		msrv.Wait()
+	}
+	return err
+}
+
+// waitLinked reports whether g got linked to every dispatcher before ctx
+// ended or Run returned (its result is put back into done).
+func waitLinked(ctx context.Context, g *game.Game, done chan error) bool {
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for {
+		if s := g.Stats(); s.Connected == s.Dispatchers {
+			return ctx.Err() == nil
+		}
+		select {
+		case err := <-done:
+			done <- err
+			return false
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+		}
+	}
 }
 
 // writeAddrs writes the address atomically (temporary file, rename), so a
 // launcher polling for it never reads half of it.
-func writeAddrs(path, addr string) error {
-	b, err := json.Marshal(map[string]string{"debug": addr})
+func writeAddrs(path string, addrs map[string]string) error {
+	b, err := json.Marshal(addrs)
 	if err != nil {
 		return err
 	}

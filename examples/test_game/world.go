@@ -23,7 +23,6 @@ const (
 	avatarSpeed   = 15  // the gate's limit for avatar moves (units per second)
 	spawnHalf     = 10  // avatars appear in [-10, 10]: every new avatar sees the others
 	chatService   = "chat"
-	gridHalf      = arenaHalf + 0.37 // AOI grid bounds (see setup)
 )
 
 // spaceService names the service under which game id registers its arena,
@@ -141,12 +140,8 @@ func (w *world) setup() game.Setup {
 		Types:       []*ecs.EntityType{account, avatar, monster, arena, hub},
 		Systems:     []systems.System{systems.SystemFunc("wander", w.wander)},
 		ClientMoved: map[string]float32{"Avatar": avatarSpeed},
-		// The grid bounds are off the round numbers on purpose: with a cell
-		// row starting exactly at z = 0, aoi.NewGrid spends seconds walking
-		// float32 values towards 0 (see the e2e report); arena ±100.37
-		// keeps every row start away from 0.
-		AOI:     systems.AOIOptions{MinX: -gridHalf, MinZ: -gridHalf, MaxX: gridHalf, MaxZ: gridHalf},
-		OnStart: w.start,
+		AOI:         systems.AOIOptions{MinX: -arenaHalf, MinZ: -arenaHalf, MaxX: arenaHalf, MaxZ: arenaHalf},
+		OnStart:     w.start,
 	}
 }
 
