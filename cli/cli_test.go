@@ -67,6 +67,68 @@ func TestBuildStartStatusStop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The arena and its 5 rocks, and the client's account.
+	bin := buildStartStatusStop(t, ctx, tmp, game, 7)
+	t.Run("invalid file", func(t *testing.T) {
+		bad := filepath.Join(tmp, "bad.toml")
+		os.WriteFile(bad, []byte("[dispatcher.1]\n[game.1]\ntick_rate = 0\n[gate.1]\n"), 0o644)
+		run2 := filepath.Join(tmp, "run-bad")
+		code, _, errOut := run(ctx, "start", "-config", bad, "-bin", bin, "-run", run2, game)
+		if code != 1 || !strings.Contains(errOut, "bad.toml:3: game.1.tick_rate") || !strings.Contains(errOut, "fix it") {
+			t.Fatalf("start with an invalid file: %d\n%s", code, errOut)
+		}
+		if _, err := os.Stat(run2); err == nil {
+			t.Error("start made a run directory for an invalid file")
+		}
+	})
+
+	t.Run("game fails", func(t *testing.T) {
+		// A boot entity type the game does not declare: the game exits at
+		// once, after the dispatcher was started.
+		bad := writeTestCluster(t, tmp, "noboot.toml", `boot_entity = "Nope"`)
+		run2 := filepath.Join(tmp, "run-noboot")
+		code, _, errOut := run(ctx, "start", "-config", bad, "-bin", bin, "-run", run2, "-timeout", "60s", game)
+		if code != 1 || !strings.Contains(errOut, "game.1 exited before it was ready") || !strings.Contains(errOut, "Nope") {
+			t.Fatalf("start with a failing game: %d\n%s", code, errOut)
+		}
+		ps, err := readManifest(runDirOf(run2))
+		if err != nil || len(ps) != 2 {
+			t.Fatalf("manifest: %+v %v", ps, err)
+		}
+		for _, p := range ps {
+			if alive(p) {
+				kill(p)
+				t.Errorf("%s (pid %d) left running by a failed start", p.Name, p.PID)
+			}
+		}
+	})
+}
+
+// TestExampleGame runs build, start, status and stop on
+// examples/test_game, the example game.
+func TestExampleGame(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds three programs")
+	}
+	game, err := filepath.Abs("../examples/test_game")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(game, "main.go")); err != nil {
+		t.Skipf("no example game: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	// Its arena, monsters and chat hub, and the client's account.
+	buildStartStatusStop(t, ctx, t.TempDir(), game, 2)
+}
+
+// buildStartStatusStop builds game into tmp/bin, starts a cluster of one
+// dispatcher, one game and one gate, connects a client, waits until
+// status shows it and at least minEntities entities in the game, and stops
+// the cluster. It returns the bin directory.
+func buildStartStatusStop(t *testing.T, ctx context.Context, tmp, game string, minEntities int) string {
+	t.Helper()
 	bin := filepath.Join(tmp, "bin")
 	if code, out, errOut := run(ctx, "build", "-bin", bin, game); code != 0 {
 		t.Fatalf("build: %d\n%s%s", code, out, errOut)
@@ -133,7 +195,7 @@ func TestBuildStartStatusStop(t *testing.T) {
 		table = out
 		rows := statusRows(out)
 		g, t1 := rows["game.1"], rows["gate.1"]
-		if len(g) == 7 && len(t1) == 7 && g[2] == "running" && atLeast(g[4], 6) && g[5] == "1" && t1[5] == "1" && g[6] != "?" && g[6] != "-" {
+		if len(g) == 7 && len(t1) == 7 && g[2] == "running" && atLeast(g[4], minEntities) && g[5] == "1" && t1[5] == "1" && g[6] != "?" && g[6] != "-" {
 			break
 		}
 		select {
@@ -165,45 +227,12 @@ func TestBuildStartStatusStop(t *testing.T) {
 		t.Errorf("status of a stopped cluster: exit %d, want 1", code)
 	}
 
-	t.Run("invalid file", func(t *testing.T) {
-		bad := filepath.Join(tmp, "bad.toml")
-		os.WriteFile(bad, []byte("[dispatcher.1]\n[game.1]\ntick_rate = 0\n[gate.1]\n"), 0o644)
-		run2 := filepath.Join(tmp, "run-bad")
-		code, _, errOut := run(ctx, "start", "-config", bad, "-bin", bin, "-run", run2, game)
-		if code != 1 || !strings.Contains(errOut, "bad.toml:3: game.1.tick_rate") || !strings.Contains(errOut, "fix it") {
-			t.Fatalf("start with an invalid file: %d\n%s", code, errOut)
-		}
-		if _, err := os.Stat(run2); err == nil {
-			t.Error("start made a run directory for an invalid file")
-		}
-	})
-
-	t.Run("game fails", func(t *testing.T) {
-		// A boot entity type the game does not declare: the game exits at
-		// once, after the dispatcher was started.
-		bad := writeTestCluster(t, tmp, "noboot.toml", `boot_entity = "Nope"`)
-		run2 := filepath.Join(tmp, "run-noboot")
-		code, _, errOut := run(ctx, "start", "-config", bad, "-bin", bin, "-run", run2, "-timeout", "60s", game)
-		if code != 1 || !strings.Contains(errOut, "game.1 exited before it was ready") || !strings.Contains(errOut, "Nope") {
-			t.Fatalf("start with a failing game: %d\n%s", code, errOut)
-		}
-		ps, err := readManifest(runDirOf(run2))
-		if err != nil || len(ps) != 2 {
-			t.Fatalf("manifest: %+v %v", ps, err)
-		}
-		for _, p := range ps {
-			if alive(p) {
-				kill(p)
-				t.Errorf("%s (pid %d) left running by a failed start", p.Name, p.PID)
-			}
-		}
-	})
+	return bin
 }
 
 func runDirOf(p string) runDir { return runDir(p) }
 
-// atLeast reports whether a table cell is a number of at least n: the
-// game's 6 entities (the arena and its rocks) and the client's account.
+// atLeast reports whether a table cell is a number of at least n.
 func atLeast(cell string, n int) bool {
 	v, err := strconv.Atoi(cell)
 	return err == nil && v >= n
