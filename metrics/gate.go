@@ -14,9 +14,6 @@ type GateSource interface {
 	Stats() gate.Stats
 }
 
-// gateTransports are always exported, 0 included, so a gate without
-// clients still has its ecsworld_clients series.
-var gateTransports = []string{"kcp", "tcp", "ws"}
 
 type gateCollector struct {
 	src GateSource
@@ -49,7 +46,10 @@ func (c *gateCollector) Describe(ch chan<- *prometheus.Desc) { c.fs.describe(ch)
 // Collect implements prometheus.Collector.
 func (c *gateCollector) Collect(ch chan<- prometheus.Metric) {
 	s := c.src.Stats()
-	for _, t := range gateTransports {
+	// Every transport is exported, 0 included, so a gate without clients
+	// still has its ecsworld_clients series.
+	transports := [...]string{"kcp", "tcp", "ws"}
+	for _, t := range transports {
 		c.clients.emit(ch, float64(s.ClientsByTransport[t]), t)
 	}
 	for t, n := range s.ClientsByTransport {

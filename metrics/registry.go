@@ -74,11 +74,9 @@ type Swap struct {
 	freeze, restore prometheus.Histogram
 }
 
-// swapBuckets cover a small world (milliseconds) to a large one (tens of
-// seconds).
-var swapBuckets = []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60}
-
 func newSwap() *Swap {
+	// From a small world (milliseconds) to a large one (tens of seconds).
+	swapBuckets := []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60}
 	return &Swap{
 		freeze: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Namespace: Namespace, Name: "freeze_duration_seconds",
