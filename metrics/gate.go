@@ -14,7 +14,6 @@ type GateSource interface {
 	Stats() gate.Stats
 }
 
-
 type gateCollector struct {
 	src GateSource
 	fs  families
