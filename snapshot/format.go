@@ -128,21 +128,25 @@ type Timer struct {
 // Record keys of an entity record (a CBOR map with unsigned integer keys,
 // in increasing order; optional keys are left out when empty or default).
 const (
-	keyID        = 1  // EntityID
-	keyType      = 2  // index in Header.Types
-	keySpace     = 3  // EntityID of the space the entity is in
-	keyPos       = 4  // [x, y, z] floats
-	keyYaw       = 5  // float
-	keyAOI       = 6  // float: AOI radius, when not the type's default
-	keyVel       = 7  // [x, y, z] velocity
-	keyDest      = 8  // [x, y, z] destination
-	keySpeed     = 9  // float: speed toward the destination
-	keyGate      = 10 // client's gate
-	keyClient    = 11 // ClientID
-	keyComps     = 12 // map: component index → component value (CBOR)
-	keyAttrs     = 13 // map: attribute key → value
-	keyTimers    = 14 // array of [id, method, args, remaining ticks, repeat]
-	maxRecordKey = keyTimers
+	keyID     = 1  // EntityID
+	keyType   = 2  // index in Header.Types
+	keySpace  = 3  // EntityID of the space the entity is in
+	keyPos    = 4  // [x, y, z] floats
+	keyYaw    = 5  // float
+	keyAOI    = 6  // float: AOI radius, when not the type's default
+	keyVel    = 7  // [x, y, z] velocity
+	keyDest   = 8  // [x, y, z] destination
+	keySpeed  = 9  // float: speed toward the destination
+	keyGate   = 10 // client's gate
+	keyClient = 11 // ClientID
+	keyComps  = 12 // map: component index → component value (CBOR)
+	keyAttrs  = 13 // map: attribute key → value
+	keyTimers = 14 // array of [id, method, args, remaining ticks, repeat]
+	// keyRemoved lists (by name) the components of the entity's type it
+	// no longer has. Only EntityCodec writes it: in a file the header's
+	// TypeSchema.Components says the same for every record.
+	keyRemoved   = 15
+	maxRecordKey = keyRemoved
 )
 
 func putPreamble(b []byte, version uint16, headerLen uint32) {

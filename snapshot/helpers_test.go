@@ -361,7 +361,7 @@ func entityDiff(reg *ecs.Registry, a, b *ecs.Entity) string {
 		return e.Space().ID()
 	}
 	switch {
-	case a.Type() != b.Type():
+	case a.Type().Name() != b.Type().Name():
 		return fmt.Sprintf("type %s vs %s", a.Type(), b.Type())
 	case a.Pos() != b.Pos() || a.Yaw() != b.Yaw():
 		return fmt.Sprintf("pos %v/%v vs %v/%v", a.Pos(), a.Yaw(), b.Pos(), b.Yaw())

@@ -196,6 +196,13 @@ type decoder struct {
 	lastKeys []string // the previous record's root attribute keys
 	args     map[string][]byte
 
+	// names: records name their type and components (EntityCodec);
+	// standalone: one record, not in a file (no space, no counts).
+	names, standalone bool
+	typeByName        map[string]int
+	compByName        map[string]int
+	unknown           []string // component names not registered (names mode)
+
 	seq     uint32
 	records uint64
 	bodyCRC uint32
@@ -468,17 +475,7 @@ func (d *decoder) chunk(start int64) error {
 	r := cborReader{b: rd.raw}
 	for range ch.records {
 		if err := d.record(&r); err != nil {
-			fe := d.ferr(ErrCorrupt, "", err)
-			var se *SchemaError
-			if errors.As(err, &se) {
-				return err
-			}
-			var ut *cbor.UnmarshalTypeError
-			if errors.As(err, &ut) {
-				fe.Kind = ErrSchema
-			}
-			fe.Record, fe.Entity = int64(d.records), uint64(rd.rec.id)
-			return fe
+			return d.locate(err, int64(d.records))
 		}
 		d.records++
 	}
@@ -488,6 +485,22 @@ func (d *decoder) chunk(start int64) error {
 	d.off += int64(ch.compLen)
 	d.seq++
 	return nil
+}
+
+// locate turns an error of record i into a *FormatError saying where (a
+// *SchemaError is returned as it is: it names what is wrong by itself).
+func (d *decoder) locate(err error, i int64) error {
+	var se *SchemaError
+	if errors.As(err, &se) {
+		return err
+	}
+	fe := d.ferr(ErrCorrupt, "", err)
+	var ut *cbor.UnmarshalTypeError
+	if errors.As(err, &ut) {
+		fe.Kind = ErrSchema // a value that no longer fits its field
+	}
+	fe.Record, fe.Entity = i, uint64(d.rd.rec.id)
+	return fe
 }
 
 func (d *decoder) trailer(start int64) error {
@@ -575,6 +588,8 @@ type record struct {
 	ownIdx          []int
 	extra           []rawComp
 	seen            [maxRecordKey + 1]bool
+	created         *ecs.Entity // the entity made from the record, once made
+	removed         []string    // keyRemoved
 	nTime           int
 }
 
@@ -585,8 +600,8 @@ type rawComp struct {
 }
 
 func (rec *record) reset() {
-	comps, own, ownIdx, extra := rec.comps[:0], rec.own[:0], rec.ownIdx[:0], rec.extra[:0]
-	*rec = record{comps: comps, own: own, ownIdx: ownIdx, extra: extra}
+	comps, own, ownIdx, extra, removed := rec.comps[:0], rec.own[:0], rec.ownIdx[:0], rec.extra[:0], rec.removed[:0]
+	*rec = record{comps: comps, own: own, ownIdx: ownIdx, extra: extra, removed: removed}
 }
 
 func (d *decoder) record(r *cborReader) error {
@@ -656,6 +671,18 @@ func (d *decoder) field(r *cborReader, rec *record, k int) error {
 			}
 		}
 	case keyType:
+		if d.names {
+			name, err := r.raw(majText)
+			if err != nil {
+				return err
+			}
+			i, ok := d.typeByName[string(name)]
+			if !ok {
+				return &SchemaError{Type: string(name), Detail: "not registered"}
+			}
+			rec.typ = i
+			return nil
+		}
 		if u, err = r.uint(); err == nil {
 			if u >= uint64(len(d.h.Types)) {
 				return r.fail("type index %d of %d", u, len(d.h.Types))
@@ -700,6 +727,19 @@ func (d *decoder) field(r *cborReader, rec *record, k int) error {
 		return d.rootAttrs(r, rec)
 	case keyTimers:
 		return d.timers(r, rec)
+	case keyRemoved:
+		n, err := r.expect(majArray)
+		if err != nil {
+			return err
+		}
+		for range n {
+			p, err := r.raw(majText)
+			if err != nil {
+				return err
+			}
+			name, _ := d.intern(p)
+			rec.removed = append(rec.removed, name)
+		}
 	}
 	return err
 }
@@ -708,6 +748,9 @@ func (d *decoder) components(r *cborReader, rec *record) error {
 	n, err := r.expect(majMap)
 	if err != nil {
 		return err
+	}
+	if d.names {
+		return d.namedComponents(r, rec, n)
 	}
 	last := -1
 	for range n {
@@ -724,6 +767,33 @@ func (d *decoder) components(r *cborReader, rec *record) error {
 			return fmt.Errorf("component %q: %w", d.h.Components[k].Name, err)
 		}
 		rec.comps = append(rec.comps, rawComp{idx: int(k), raw: raw})
+	}
+	return nil
+}
+
+// namedComponents reads the components of a self-describing record,
+// keyed by name in increasing order.
+func (d *decoder) namedComponents(r *cborReader, rec *record, n int) error {
+	last := ""
+	for i := range n {
+		kp, err := r.raw(majText)
+		if err != nil {
+			return err
+		}
+		if i > 0 && string(kp) <= last {
+			return r.fail("component %q after %q", kp, last)
+		}
+		last = string(kp)
+		raw, err := r.skip(maxValueNesting)
+		if err != nil {
+			return fmt.Errorf("component %q: %w", last, err)
+		}
+		idx, ok := d.compByName[last]
+		if !ok {
+			d.unknown = append(d.unknown, last)
+			continue
+		}
+		rec.comps = append(rec.comps, rawComp{idx: idx, raw: raw})
 	}
 	return nil
 }
@@ -968,7 +1038,10 @@ func (d *decoder) timers(r *cborReader, rec *record) error {
 // verifying without a world, creates the entity.
 func (d *decoder) apply(rec *record) error {
 	ts := &d.h.Types[rec.typ]
-	if ts.Space {
+	// A standalone record (EntityCodec) is one entity on its own: it
+	// enters a space of the receiver's choosing, and there are no file
+	// totals to keep.
+	if ts.Space && !d.standalone {
 		if rec.seen[keySpace] {
 			return fmt.Errorf("space %s is in space %s", rec.id, rec.space)
 		}
@@ -977,9 +1050,11 @@ func (d *decoder) apply(rec *record) error {
 		}
 		d.spaces++
 	}
-	d.byType[rec.typ]++
-	if d.byType[rec.typ] > ts.Entities {
-		return fmt.Errorf("more entities of type %q than the %d of the header", ts.Name, ts.Entities)
+	if !d.standalone {
+		d.byType[rec.typ]++
+		if d.byType[rec.typ] > ts.Entities {
+			return fmt.Errorf("more entities of type %q than the %d of the header", ts.Name, ts.Entities)
+		}
 	}
 	if d.comps == nil {
 		return nil // no registry: the file alone is checked
@@ -1020,7 +1095,7 @@ func (d *decoder) apply(rec *record) error {
 		return nil
 	}
 	var space *ecs.Entity
-	if rec.seen[keySpace] {
+	if rec.seen[keySpace] && !d.standalone {
 		s, ok := d.w.Entity(rec.space)
 		if !ok || !s.IsSpace() {
 			return fmt.Errorf("entity %s in space %s, which is not restored before it", rec.id, rec.space)
@@ -1035,6 +1110,7 @@ func (d *decoder) apply(rec *record) error {
 	if err != nil {
 		return err
 	}
+	rec.created = e
 	if rec.attrs != nil {
 		if err := e.AdoptAttrs(rec.attrs); err != nil {
 			return err
@@ -1049,7 +1125,8 @@ func (d *decoder) apply(rec *record) error {
 	// removed from the entity; one the file's type did not declare is new
 	// in this binary and keeps its zero value.
 	for j, c := range t.Components() {
-		if d.had[rec.typ][j] && !slices.ContainsFunc(rec.comps, func(rc rawComp) bool { return d.comps[rc.idx] == c }) {
+		if (d.had[rec.typ][j] && !slices.ContainsFunc(rec.comps, func(rc rawComp) bool { return d.comps[rc.idx] == c })) ||
+			slices.Contains(rec.removed, c.Name()) {
 			e.RemoveComponent(c)
 		}
 	}

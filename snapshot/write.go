@@ -65,6 +65,9 @@ type Writer struct {
 	comp  []byte        // the compressed chunk
 	pairs [][]attrPair  // attribute pairs, one slice per nesting level
 	comps []compValue   // the components of the entity being written
+	// names: write type and component names instead of header indices
+	// (EntityCodec's self-describing records).
+	names bool
 }
 
 type compValue struct {
@@ -187,10 +190,8 @@ func WriteFile(path string, w *ecs.World, st *State, opts WriteOptions) (*WriteI
 	return wr.WriteFile(path, w, st)
 }
 
-// schemaOf builds the header's schema from the world's registry and
-// counts the entities of each type.
-func schemaOf(w *ecs.World) (comps []ecs.Component, h Header) {
-	reg := w.Registry()
+// schemaOf builds the header's schema from a registry.
+func schemaOf(reg *ecs.Registry) (comps []ecs.Component, h Header) {
 	comps = reg.Components()
 	cidx := make(map[string]uint32, len(comps))
 	for i, c := range comps {
@@ -219,7 +220,7 @@ func (wr *Writer) Encode(dst io.Writer, w *ecs.World, st *State) (*WriteInfo, er
 		return nil, errors.New("snapshot: nil world or state")
 	}
 	wr.raw = wr.raw[:0] // a failed Encode may have left a chunk behind
-	comps, h := schemaOf(w)
+	comps, h := schemaOf(w.Registry())
 	typeIdx := make(map[*ecs.EntityType]int, len(h.Types))
 	for i, ts := range h.Types {
 		t, _ := w.Registry().Type(ts.Name)
@@ -410,20 +411,29 @@ func (wr *Writer) appendEntity(b []byte, e *ecs.Entity, typ int, comps []ecs.Com
 	dest, hasDest := e.Destination()
 	client := e.Client()
 	attrs := e.Attrs()
+	var removed []string
+	if wr.names {
+		for _, c := range t.Components() {
+			if _, ok := c.GetAny(e); !ok {
+				removed = append(removed, c.Name())
+			}
+		}
+	}
 	n := 3 // id, type, pos
 	var zero ecs.Vec3
 	present := [maxRecordKey + 1]bool{
-		keySpace:  space != nil,
-		keyYaw:    e.Yaw() != 0,
-		keyAOI:    e.AOIRadius() != t.AOIRadius(),
-		keyVel:    e.Velocity() != zero,
-		keyDest:   hasDest,
-		keySpeed:  hasDest,
-		keyGate:   client.Bound(),
-		keyClient: client.Bound(),
-		keyComps:  len(wr.comps) > 0,
-		keyAttrs:  attrs.Len() > 0,
-		keyTimers: len(timers) > 0,
+		keySpace:   space != nil,
+		keyYaw:     e.Yaw() != 0,
+		keyAOI:     e.AOIRadius() != t.AOIRadius(),
+		keyVel:     e.Velocity() != zero,
+		keyDest:    hasDest,
+		keySpeed:   hasDest,
+		keyGate:    client.Bound(),
+		keyClient:  client.Bound(),
+		keyComps:   len(wr.comps) > 0,
+		keyAttrs:   attrs.Len() > 0,
+		keyTimers:  len(timers) > 0,
+		keyRemoved: len(removed) > 0,
 	}
 	for _, p := range present {
 		if p {
@@ -434,7 +444,11 @@ func (wr *Writer) appendEntity(b []byte, e *ecs.Entity, typ int, comps []ecs.Com
 	b = appendHead(b, majUint, keyID)
 	b = appendHead(b, majUint, uint64(e.ID()))
 	b = appendHead(b, majUint, keyType)
-	b = appendHead(b, majUint, uint64(typ))
+	if wr.names {
+		b = appendText(b, t.Name())
+	} else {
+		b = appendHead(b, majUint, uint64(typ))
+	}
 	if present[keySpace] {
 		b = appendHead(b, majUint, keySpace)
 		b = appendHead(b, majUint, uint64(space.ID()))
@@ -469,7 +483,11 @@ func (wr *Writer) appendEntity(b []byte, e *ecs.Entity, typ int, comps []ecs.Com
 		b = appendHead(b, majUint, keyComps)
 		b = appendHead(b, majMap, uint64(len(wr.comps)))
 		for _, cv := range wr.comps {
-			b = appendHead(b, majUint, uint64(cv.idx))
+			if wr.names {
+				b = appendText(b, comps[cv.idx].Name())
+			} else {
+				b = appendHead(b, majUint, uint64(cv.idx))
+			}
 			wr.cbuf.Reset()
 			if err := wr.cenc.Encode(cv.v); err != nil {
 				return b, fmt.Errorf("component %s: %w", comps[cv.idx].Name(), err)
@@ -498,6 +516,13 @@ func (wr *Writer) appendEntity(b []byte, e *ecs.Entity, typ int, comps []ecs.Com
 			b = appendBytes(b, tm.Args)
 			b = appendHead(b, majUint, after)
 			b = appendHead(b, majUint, tm.Repeat)
+		}
+	}
+	if len(removed) > 0 {
+		b = appendHead(b, majUint, keyRemoved)
+		b = appendHead(b, majArray, uint64(len(removed)))
+		for _, name := range removed {
+			b = appendText(b, name)
 		}
 	}
 	return b, nil
