@@ -158,12 +158,15 @@ func WaitViewsMatch(ctx context.Context, bots []*Bot, debugAddrs []string) error
 	var last []string
 	for {
 		states, err := FetchAll(ctx, debugAddrs)
-		if err == nil {
+		switch {
+		case err == nil:
 			last = CompareViews(bots, states)
 			if len(last) == 0 {
 				return nil
 			}
-		} else {
+		case ctx.Err() != nil && last != nil:
+			// Cut short by the deadline: the last comparison says more.
+		default:
 			last = []string{err.Error()}
 		}
 		select {
