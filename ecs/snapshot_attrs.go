@@ -115,7 +115,8 @@ func parentOf(v any) *attrNode {
 // without recording a change and without copying m: for rebuilding an
 // entity created with CreateOptions.Restore (a snapshot restore), where
 // CreateOptions.Attrs would check and copy every value once more. m must
-// hold stored values as for AdoptMap and belongs to e from now on.
+// hold stored values as for AdoptMap and belongs to e from now on; the
+// replaced root becomes a detached map.
 // Errors: ErrNoEntity, and those of AdoptMap; on error e keeps its
 // attributes.
 func (e *Entity) AdoptAttrs(m map[string]any) error {
@@ -126,8 +127,10 @@ func (e *Entity) AdoptAttrs(m map[string]any) error {
 	if err != nil {
 		return fmt.Errorf("adopt attributes of %s: %w", e, err)
 	}
-	root.tracker = &attrTracker{owner: e}
-	e.attrs.tracker.owner = nil // the old root records nothing more
+	t := e.attrs.tracker // the old root's tracker moves to the new root
+	t.reset()
+	e.attrs.tracker = nil // the old root is detached: it records nothing more
+	root.tracker = t
 	e.attrs = root
 	return nil
 }

@@ -232,6 +232,7 @@ func (rd *Reader) decode(src io.Reader, reg *ecs.Registry, wopts *ecs.WorldOptio
 		return nil, err
 	}
 	d.out.Header = d.h
+	d.out.Timers = make([]Timer, 0, min(d.h.Timers, 1<<16)) // the header may lie; grow past that
 	if reg != nil {
 		if err := d.resolve(reg); err != nil {
 			return nil, err

@@ -64,7 +64,9 @@ type Writer struct {
 	raw   []byte        // the open chunk's records
 	comp  []byte        // the compressed chunk
 	pairs [][]attrPair  // attribute pairs, one slice per nesting level
-	comps []compValue   // the components of the entity being written
+	// lastKeys are the sorted root keys of the last entity written.
+	lastKeys []string
+	comps    []compValue // the components of the entity being written
 	// names: write type and component names instead of header indices
 	// (EntityCodec's self-describing records).
 	names bool
@@ -220,6 +222,7 @@ func (wr *Writer) Encode(dst io.Writer, w *ecs.World, st *State) (*WriteInfo, er
 		return nil, errors.New("snapshot: nil world or state")
 	}
 	wr.raw = wr.raw[:0] // a failed Encode may have left a chunk behind
+	wr.lastKeys = wr.lastKeys[:0]
 	comps, h := schemaOf(w.Registry())
 	typeIdx := make(map[*ecs.EntityType]int, len(h.Types))
 	for i, ts := range h.Types {
@@ -530,7 +533,31 @@ func (wr *Writer) appendEntity(b []byte, e *ecs.Entity, typ int, comps []ecs.Com
 
 // appendMap appends an attribute map, keys sorted (so equal worlds give
 // equal bytes, and zstd sees the same key sequence again and again).
+// Entities of a game mostly have the same root keys: when an entity has
+// exactly the keys of the previous one, their sorted order is reused
+// instead of sorting again.
 func (wr *Writer) appendMap(b []byte, m *ecs.MapAttr, level int) ([]byte, error) {
+	if level == 0 && m.Len() == len(wr.lastKeys) && len(wr.lastKeys) > 0 {
+		same := true
+		for _, k := range wr.lastKeys {
+			if !m.Has(k) {
+				same = false
+				break
+			}
+		}
+		if same {
+			b = appendHead(b, majMap, uint64(len(wr.lastKeys)))
+			for _, k := range wr.lastKeys {
+				v, _ := m.Get(k)
+				b = appendText(b, k)
+				var err error
+				if b, err = wr.appendAttr(b, v, 1); err != nil {
+					return b, fmt.Errorf("attribute %q: %w", k, err)
+				}
+			}
+			return b, nil
+		}
+	}
 	for level >= len(wr.pairs) {
 		wr.pairs = append(wr.pairs, nil)
 	}
@@ -541,6 +568,12 @@ func (wr *Writer) appendMap(b []byte, m *ecs.MapAttr, level int) ([]byte, error)
 	})
 	slices.SortFunc(pairs, func(a, b attrPair) int { return strings.Compare(a.k, b.k) })
 	wr.pairs[level] = pairs
+	if level == 0 {
+		wr.lastKeys = wr.lastKeys[:0]
+		for _, p := range pairs {
+			wr.lastKeys = append(wr.lastKeys, p.k)
+		}
+	}
 	b = appendHead(b, majMap, uint64(len(pairs)))
 	for i := range pairs {
 		p := &wr.pairs[level][i]

@@ -182,7 +182,6 @@ func build(n int) (*ecs.World, []snapshot.Timer, uint64, error) {
 	if err != nil {
 		return nil, nil, 0, err
 	}
-	stats, _ := reg.Component("stats")
 	w := ecs.NewWorld(reg, ecs.WorldOptions{IDs: ecs.NewIDGen(1, nil)})
 	rng := rand.New(rand.NewPCG(1, 2))
 	nSpaces := max(1, n/10_000)
@@ -222,7 +221,6 @@ func build(n int) (*ecs.World, []snapshot.Timer, uint64, error) {
 		if err != nil {
 			return nil, nil, 0, err
 		}
-		_ = stats
 		timers = append(timers, snapshot.Timer{ID: uint64(i + 1), Entity: e.ID(), Method: "Regen", Args: args,
 			Due: tick + 1 + uint64(rng.IntN(50)), Repeat: 50})
 	}
