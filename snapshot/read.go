@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"reflect"
@@ -159,7 +160,8 @@ func ReadFile(path string, reg *ecs.Registry, wopts ecs.WorldOptions, opts ReadO
 // *SchemaError naming the component, field or type).
 //
 // If wopts.IDs is the same game's generator, it resumes after the
-// snapshot's last ID.
+// snapshot's last ID (restoring an entity resumes it past that entity's
+// ID, so a failed Decode may have moved it forward, never back).
 func (rd *Reader) Decode(src io.Reader, reg *ecs.Registry, wopts ecs.WorldOptions) (*Restored, error) {
 	if reg == nil {
 		return nil, errors.New("snapshot: decode: nil registry")
@@ -239,9 +241,6 @@ func (rd *Reader) decode(src io.Reader, reg *ecs.Registry, wopts *ecs.WorldOptio
 		}
 		if wopts != nil {
 			d.w = ecs.NewWorld(reg, *wopts)
-			if ids := wopts.IDs; ids != nil && ids.Node() == d.h.GameID {
-				ids.Resume(d.h.LastID)
-			}
 		}
 	}
 	if err := d.body(); err != nil {
@@ -249,6 +248,11 @@ func (rd *Reader) decode(src io.Reader, reg *ecs.Registry, wopts *ecs.WorldOptio
 	}
 	if err := d.finish(); err != nil {
 		return nil, err
+	}
+	if d.w != nil {
+		if ids := d.w.IDs(); ids != nil && ids.Node() == d.h.GameID {
+			ids.Resume(d.h.LastID)
+		}
 	}
 	d.out.World = d.w
 	return d.out, nil
@@ -328,6 +332,9 @@ func (d *decoder) checkHeader() error {
 			if int(ci) >= len(h.Components) {
 				return d.ferr(ErrCorrupt, fmt.Sprintf("entity type %q: component index %d of %d", t.Name, ci, len(h.Components)), nil)
 			}
+		}
+		if total+t.Entities < total {
+			return d.ferr(ErrCorrupt, "entity counts overflow", nil)
 		}
 		total += t.Entities
 		if t.Space {
@@ -547,7 +554,7 @@ func (d *decoder) finish() error {
 			d.out.Warnings = append(d.out.Warnings, Warning{Component: d.h.Components[i].Name, Entities: n})
 		}
 	}
-	for _, m := range slices.Sorted(mapsKeys(d.gone)) {
+	for _, m := range slices.Sorted(maps.Keys(d.gone)) {
 		d.out.Warnings = append(d.out.Warnings, Warning{Method: m, Entities: d.gone[m]})
 	}
 	ts := d.out.Timers
@@ -563,16 +570,6 @@ func (d *decoder) finish() error {
 	return nil
 }
 
-func mapsKeys(m map[string]int) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
-}
-
 // record is the scratch of one entity record, reused.
 type record struct {
 	id              ecs.EntityID
@@ -586,7 +583,6 @@ type record struct {
 	comps           []rawComp
 	attrs           map[string]any
 	own             []any
-	ownIdx          []int
 	extra           []rawComp
 	seen            [maxRecordKey + 1]bool
 	created         *ecs.Entity // the entity made from the record, once made
@@ -601,8 +597,8 @@ type rawComp struct {
 }
 
 func (rec *record) reset() {
-	comps, own, ownIdx, extra, removed := rec.comps[:0], rec.own[:0], rec.ownIdx[:0], rec.extra[:0], rec.removed[:0]
-	*rec = record{comps: comps, own: own, ownIdx: ownIdx, extra: extra, removed: removed}
+	comps, own, extra, removed := rec.comps[:0], rec.own[:0], rec.extra[:0], rec.removed[:0]
+	*rec = record{comps: comps, own: own, extra: extra, removed: removed}
 }
 
 func (d *decoder) record(r *cborReader) error {
@@ -618,7 +614,7 @@ func (d *decoder) record(r *cborReader) error {
 		if err != nil {
 			return err
 		}
-		if int64(k) <= int64(last) || k > math.MaxInt32 {
+		if k > math.MaxInt32 || int(k) <= last {
 			return r.fail("record key %d after %d", k, last)
 		}
 		last = int(k)
@@ -1087,7 +1083,6 @@ func (d *decoder) apply(rec *record) error {
 		}
 		if own {
 			rec.own = append(rec.own, v)
-			rec.ownIdx = append(rec.ownIdx, rc.idx)
 		} else {
 			rec.extra = append(rec.extra, rawComp{idx: rc.idx, v: v})
 		}
