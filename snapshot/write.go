@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -64,6 +65,7 @@ type Writer struct {
 	raw   []byte        // the open chunk's records
 	comp  []byte        // the compressed chunk
 	pairs [][]attrPair  // attribute pairs, one slice per nesting level
+	tbuf  []Timer       // the timers of the entity being written
 	// lastKeys are the sorted root keys of the last entity written.
 	lastKeys []string
 	comps    []compValue // the components of the entity being written
@@ -223,6 +225,7 @@ func (wr *Writer) Encode(dst io.Writer, w *ecs.World, st *State) (*WriteInfo, er
 	}
 	wr.raw = wr.raw[:0] // a failed Encode may have left a chunk behind
 	wr.lastKeys = wr.lastKeys[:0]
+	defer wr.release()
 	comps, h := schemaOf(w.Registry())
 	typeIdx := make(map[*ecs.EntityType]int, len(h.Types))
 	for i, ts := range h.Types {
@@ -232,20 +235,30 @@ func (wr *Writer) Encode(dst io.Writer, w *ecs.World, st *State) (*WriteInfo, er
 	cw := &countWriter{w: dst}
 	info := &WriteInfo{}
 
-	timers := slices.Clone(st.Timers)
-	slices.SortFunc(timers, func(a, b Timer) int {
-		if c := cmp.Compare(a.Entity, b.Entity); c != 0 {
+	// Timers are grouped by entity through a sorted index (4 bytes a
+	// timer) rather than a sorted copy of them.
+	timers := st.Timers
+	if len(timers) > math.MaxInt32 {
+		return nil, fmt.Errorf("snapshot: %d timers", len(timers))
+	}
+	order := make([]int32, len(timers))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int {
+		ta, tb := &timers[a], &timers[b]
+		if c := cmp.Compare(ta.Entity, tb.Entity); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.ID, b.ID)
+		return cmp.Compare(ta.ID, tb.ID)
 	})
 	timersOf := func(id ecs.EntityID) []Timer {
-		i, _ := slices.BinarySearchFunc(timers, id, func(t Timer, id ecs.EntityID) int { return cmp.Compare(t.Entity, id) })
-		j := i
-		for j < len(timers) && timers[j].Entity == id {
-			j++
+		i, _ := slices.BinarySearchFunc(order, id, func(x int32, id ecs.EntityID) int { return cmp.Compare(timers[x].Entity, id) })
+		wr.tbuf = wr.tbuf[:0]
+		for ; i < len(order) && timers[order[i]].Entity == id; i++ {
+			wr.tbuf = append(wr.tbuf, timers[order[i]])
 		}
-		return timers[i:j]
+		return wr.tbuf
 	}
 
 	spaces := w.Spaces()
@@ -320,6 +333,20 @@ func (wr *Writer) Encode(dst io.Writer, w *ecs.World, st *State) (*WriteInfo, er
 	info.Chunks = int(bw.seq)
 	info.Bytes = cw.n
 	return info, nil
+}
+
+// release drops the references the scratch buffers hold into the world,
+// so a Writer kept for the next snapshot does not keep values alive.
+func (wr *Writer) release() {
+	clear(wr.tbuf)
+	wr.tbuf = wr.tbuf[:0]
+	clear(wr.comps)
+	wr.comps = wr.comps[:0]
+	clear(wr.lastKeys)
+	wr.lastKeys = wr.lastKeys[:0]
+	for _, p := range wr.pairs {
+		clear(p[:cap(p)])
+	}
 }
 
 func putU32(b []byte, v uint32) {
