@@ -70,6 +70,16 @@
 //     reconnect, the game reports again the routes and the services it
 //     holds on that dispatcher's shard, since a dispatcher drops those of a
 //     game whose link it lost.
+//   - Observers (the live map): a ClientConnected with BootType
+//     netproto.ObserverBootType creates no entity; the client gets, every
+//     ObserveEvery (5 Hz), a view of every space of this game as
+//     netproto's observer frames (CallClient, Entity 0, ObserveMethod),
+//     each encoded once for all observers, in the inbox stage so they
+//     leave with the tick's batches. Bounded: MaxObservers per game (more
+//     are kicked), MaxObservedEntities per round, 1024 records per frame.
+//     ClientDisconnected or GateDown ends it. The dispatcher places an
+//     observer on one game like any client, so with several games an
+//     observer sees the spaces of that one game.
 //   - ClientDisconnected for a client this game does not know is ignored
 //     when it names no entity (dispatchers send those to every game), and
 //     counted as refused otherwise.

@@ -119,6 +119,7 @@ type Game struct {
 	migratedOut map[ecs.EntityID]bool // removed this tick by a migration
 	routed      map[ecs.EntityID]bool // EntityCreated reported
 	out         outbox
+	obs         observers // the clients watching (the live map)
 	lastLoad    time.Time
 	lastSweep   time.Time
 	now         time.Time

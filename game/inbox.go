@@ -16,6 +16,7 @@ const maxDrain = 1 << 16
 
 // drainInbox is stage 1: it handles what the network goroutines queued.
 func (g *Game) drainInbox(*systems.Tick) error {
+	defer g.observe()
 	for range maxDrain {
 		select {
 		case m := <-g.inbox:
@@ -129,6 +130,10 @@ func (g *Game) onClientConnected(m *netproto.ClientConnected) {
 		g.refuse("ClientConnected without gate or client")
 		return
 	}
+	if m.BootType == netproto.ObserverBootType {
+		g.addObserver(b)
+		return
+	}
 	typ := g.bootType(m.BootType)
 	e, err := g.Create(typ, ecs.CreateOptions{Client: b})
 	if err != nil {
@@ -157,6 +162,9 @@ func (g *Game) clientEntity(gate uint16, c ecs.ClientID, hint ecs.EntityID) *ecs
 
 func (g *Game) onClientDisconnected(m *netproto.ClientDisconnected) {
 	b := ecs.ClientBinding{Gate: m.Gate, Client: ecs.ClientID(m.Client)}
+	if m.Entity == 0 && g.removeObserver(b) {
+		return
+	}
 	g.sync.ClientGone(b)
 	e := g.clientEntity(m.Gate, b.Client, ecs.EntityID(m.Entity))
 	if e == nil {
@@ -191,6 +199,7 @@ func (g *Game) eachBound(fn func(e *ecs.Entity)) {
 
 func (g *Game) onGateDown(m *netproto.GateDown) {
 	g.sync.GateGone(m.Gate)
+	g.dropGateObservers(m.Gate)
 	n := 0
 	g.eachBound(func(e *ecs.Entity) {
 		if e.Client().Gate == m.Gate {

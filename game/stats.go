@@ -57,6 +57,12 @@ type Stats struct {
 	MigrateFailures         uint64 // arriving entities that could not be restored
 	HookPanics              uint64
 	DialErrors              uint64
+	// Observers are the clients watching this game's spaces (the live
+	// map); ObserverFrames counts the view frames encoded (each once), and
+	// ObserverTruncated the entities left out of rounds over
+	// MaxObservedEntities.
+	Observers                         int
+	ObserverFrames, ObserverTruncated uint64
 }
 
 // Stats returns the counters. Safe from any goroutine.
@@ -76,5 +82,6 @@ func (g *Game) Stats() Stats {
 		MigratedOut: c.migratedOut.Load(), MigratedIn: c.migratedIn.Load(),
 		MigrateAborts: c.migrateAborts.Load(), MigrateFailures: c.migrateFailures.Load(),
 		HookPanics: c.hookPanics.Load(), DialErrors: c.dialErrors.Load(),
+		Observers: int(g.obs.n.Load()), ObserverFrames: g.obs.frames.Load(), ObserverTruncated: g.obs.truncated.Load(),
 	}
 }

@@ -27,6 +27,9 @@ type client struct {
 
 	bucket    tokenBucket // reader only
 	announced bool        // ClientConnected sent; reader only
+	// observer: the client said Role observer with the right token; it
+	// may only watch (set before its goroutines start, then read-only).
+	observer bool
 
 	lastSend  atomic.Int64  // unix nanoseconds of the last flush request
 	ownEntity atomic.Uint64 // mirror of entity, for the batch hot path
@@ -89,6 +92,7 @@ func (g *Gate) serveClient(l netproto.Link) {
 		wake:       make(chan struct{}, 1),
 		closing:    make(chan struct{}),
 		writerDone: make(chan struct{}),
+		observer:   hello.Role == RoleObserver,
 	}
 	c.log = log.With(zap.Uint64("client", c.id))
 	c.move.reset(g.cfg.MaxSpeed, now)
@@ -116,6 +120,11 @@ func (g *Gate) serveClient(l netproto.Link) {
 	c.log.Debug("client connected", zap.String("role", hello.Role))
 
 	cc := &netproto.ClientConnected{Gate: g.cfg.ID, Client: c.id, BootType: g.opts.bootType, Addr: l.RemoteAddr().String()}
+	if c.observer {
+		// No boot entity: the game that gets this sends the observer
+		// views of its spaces instead.
+		cc.BootType = netproto.ObserverBootType
+	}
 	if err := g.shard(c.id).send(cc); err != nil {
 		c.stop(DisconnectUnavailable, netproto.DisconnectShutdown, "cluster unavailable")
 	} else {
@@ -192,7 +201,7 @@ func (g *Gate) readHello(l netproto.Link) (*netproto.ClientHello, string, uint16
 	}
 	switch h.Role {
 	case "", "player":
-	case "observer":
+	case RoleObserver:
 		tok := g.cfg.ObserverToken
 		if tok == "" || subtle.ConstantTimeCompare([]byte(tok), []byte(h.Token)) != 1 {
 			return nil, DisconnectBadRole, netproto.DisconnectBadInput
@@ -303,11 +312,25 @@ func (c *client) readLoop() {
 				c.reject(decodeReason(err), typ, err)
 				return
 			}
+			if c.observer {
+				if c.observerRefused(RefusedObserverCall, call.CallID, now) {
+					c.reject(DisconnectObserverAbuse, typ, nil)
+					return
+				}
+				continue
+			}
 			c.call(&call)
 		case netproto.MsgClientMove:
 			if err := g.clientCodec.DecodeInto(payload, &move); err != nil {
 				c.reject(decodeReason(err), typ, err)
 				return
+			}
+			if c.observer {
+				if c.observerRefused(RefusedObserverMove, 0, now) {
+					c.reject(DisconnectObserverAbuse, typ, nil)
+					return
+				}
+				continue
 			}
 			if c.moveTo(move.Records, now) {
 				c.reject(DisconnectMoveAbuse, typ, nil)
@@ -503,6 +526,12 @@ func (c *client) moveTo(recs []netproto.PositionRecord, now time.Time) bool {
 // move it. The speed limit is the stricter of the gate's max_speed and the
 // game's MaxSpeed (0 on either side: no limit from that side).
 func (c *client) bind(b *netproto.ClientBound) {
+	if c.observer {
+		// A game never binds an observer; if one did, the observer still
+		// gets no entity to move or call as.
+		c.g.stats.dropped.inc(DroppedObserverBound)
+		return
+	}
 	limit := c.g.cfg.MaxSpeed
 	if s := float64(b.MaxSpeed); s > 0 && (limit <= 0 || s < limit) {
 		limit = s

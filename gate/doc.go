@@ -101,7 +101,15 @@
 //     seen is taken as the reference (the gate does not decode CreateEntity).
 //   - ClientHello: Version 0 (unset) or ProtocolVersion; Role "" or
 //     "player", or "observer" with the configured observer_token (compared
-//     in constant time). Observers are otherwise treated as players for now.
+//     in constant time; no token configured: no observer gets in).
+//   - Observers only watch. Their ClientConnected carries BootType
+//     netproto.ObserverBootType, so a game sends them views of its spaces
+//     (netproto's observer frames) instead of creating a boot entity. The
+//     gate refuses every ClientCall (answered) and ClientMove from one
+//     (Stats.Refused observer_call, observer_move); the move-violation
+//     limit of refusals within 10 s disconnects it (observer_abuse). A
+//     ClientBound naming an observer is dropped (observer_bound): it never
+//     gets an entity to act as.
 //   - Client call ids are forwarded unchanged: replies are matched by
 //     ClientID, so clients need not coordinate ids.
 //   - WebSocket: the endpoint is WebSocketPath ("/ws") on ws_listen; an

@@ -93,16 +93,18 @@ var disconnectReasons = []string{
 	DisconnectMalformed, DisconnectUnknownType, DisconnectNotFromClient, DisconnectRateLimit,
 	DisconnectMoveAbuse, DisconnectKicked, DisconnectSlow, DisconnectUnavailable,
 	DisconnectClusterLost, DisconnectShutdown, DisconnectLinkError, DisconnectBusy, DisconnectFull,
+	DisconnectObserverAbuse,
 }
 
 var refusedReasons = []string{
 	RefusedNotVisible, RefusedNotCallable, RefusedNotOwner, RefusedUnavailable,
 	RefusedMoveNotAllowed, RefusedMoveEntity, RefusedMoveTooFast,
+	RefusedObserverCall, RefusedObserverMove,
 }
 
 var droppedReasons = []string{
 	DroppedDecode, DroppedWrongGate, DroppedUnknownClient, DroppedBadFrames,
-	DroppedUnexpected, DroppedUndeliverable,
+	DroppedUnexpected, DroppedUndeliverable, DroppedObserverBound,
 }
 
 // typeSlots covers message types 0x0000–0x01FF, every type of the catalogue;
