@@ -275,3 +275,59 @@ func TestRandomGarbage(t *testing.T) {
 		}
 	}
 }
+
+type StatsNarrow struct { // HP narrowed to int8: compatible shape, but 10+ fits and 1000 does not
+	HP   int8   `cbor:"1,keyasint"`
+	Name string `cbor:"2,keyasint"`
+	Old  int    `cbor:"3,keyasint"`
+}
+
+var statsNarrow = ecs.NewComponent[StatsNarrow]("stats")
+
+func TestValueNoLongerFits(t *testing.T) {
+	reg := heroRegistry(t, statsV1, false, "hero")
+	w := ecs.NewWorld(reg, worldOpts())
+	for _, hp := range []int{10, 1000} {
+		if _, err := w.Create("hero", ecs.CreateOptions{Components: []any{StatsV1{HP: hp}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var buf bytes.Buffer
+	wr, _ := snapshot.NewWriter(snapshot.WriteOptions{})
+	if _, err := wr.Encode(&buf, w, &snapshot.State{GameID: 7}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := decode(t, buf.Bytes(), heroRegistry(t, statsNarrow, false, "hero"))
+	wantKind(t, "narrowed field", err, snapshot.ErrSchema)
+	var fe *snapshot.FormatError
+	if !errors.As(err, &fe) || fe.Record != 1 || !strings.Contains(err.Error(), "stats") {
+		t.Fatalf("error %v does not locate record 1 and name the component", err)
+	}
+}
+
+func TestTimerMethodGone(t *testing.T) {
+	reg := ecs.NewRegistry()
+	if err := reg.RegisterType(ecs.NewEntityType("hero").Method(ecs.Method1("Ping", ecs.ServerOnly, ping))); err != nil {
+		t.Fatal(err)
+	}
+	w := ecs.NewWorld(reg, worldOpts())
+	e, _ := w.Create("hero", ecs.CreateOptions{})
+	st := &snapshot.State{GameID: 7, Tick: 3, NextTimerID: 3, Timers: []snapshot.Timer{
+		{ID: 1, Entity: e.ID(), Method: "Ping", Due: 5}, {ID: 2, Entity: e.ID(), Method: "Ping", Due: 9, Repeat: 4}}}
+	var buf bytes.Buffer
+	wr, _ := snapshot.NewWriter(snapshot.WriteOptions{})
+	if _, err := wr.Encode(&buf, w, st); err != nil {
+		t.Fatal(err)
+	}
+	reg2 := ecs.NewRegistry()
+	if err := reg2.RegisterType(ecs.NewEntityType("hero")); err != nil {
+		t.Fatal(err)
+	}
+	r, err := decode(t, buf.Bytes(), reg2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Warnings) != 1 || r.Warnings[0].Method != "hero.Ping" || r.Warnings[0].Entities != 2 || len(r.Timers) != 2 {
+		t.Fatalf("warnings %v, timers %v", r.Warnings, r.Timers)
+	}
+}
