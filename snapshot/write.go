@@ -26,8 +26,10 @@ type State struct {
 	GameID uint16    // the game's id
 	Tick   uint64    // the last tick run (Scheduler.LastTick)
 	Time   time.Time // wall time of the freeze; zero means now
-	// Timers are every live timer (systems.Timers.All, converted); each
-	// is saved with its entity. A timer whose entity is not in the world
+	// Timers are every live timer (systems.Timers.All, converted). IDs
+	// must be non-zero and unique, as systems.Timers makes them (Encode
+	// checks zero IDs and an ID repeated on one entity; a reader refuses
+	// any repeated ID). Each is saved with its entity. A timer whose entity is not in the world
 	// is not saved (WriteInfo.DroppedTimers counts them).
 	Timers      []Timer
 	NextTimerID uint64 // systems.Timers.NextID
@@ -263,7 +265,13 @@ func (wr *Writer) Encode(dst io.Writer, w *ecs.World, st *State) (*WriteInfo, er
 
 	spaces := w.Spaces()
 	ecs.NewQuery().Each(w, func(e *ecs.Entity) { h.Types[typeIdx[e.Type()]].Entities++ })
-	for _, t := range timers {
+	for i, t := range timers {
+		if t.ID == 0 {
+			return nil, fmt.Errorf("snapshot: timer %s on %s: ID 0", t.Method, t.Entity)
+		}
+		if i > 0 && timers[order[i]].Entity == timers[order[i-1]].Entity && timers[order[i]].ID == timers[order[i-1]].ID {
+			return nil, fmt.Errorf("snapshot: timer %d on %s twice", timers[order[i]].ID, timers[order[i]].Entity)
+		}
 		if _, ok := w.Entity(t.Entity); ok {
 			info.Timers++
 		}
@@ -297,10 +305,10 @@ func (wr *Writer) Encode(dst io.Writer, w *ecs.World, st *State) (*WriteInfo, er
 	hb = append(hb, 0, 0, 0, 0)
 	putU32(hb[len(hb)-4:], crc(hb[:len(hb)-4]))
 	if _, err := cw.Write(pre[:]); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("snapshot: write: %w", err)
 	}
 	if _, err := cw.Write(hb); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("snapshot: write: %w", err)
 	}
 
 	bw := bodyWriter{wr: wr, dst: cw}
@@ -328,7 +336,7 @@ func (wr *Writer) Encode(dst io.Writer, w *ecs.World, st *State) (*WriteInfo, er
 	var tr [trailerLen]byte
 	putTrailer(tr[:], bw.seq, bw.records, bw.bodyCRC)
 	if _, err := cw.Write(tr[:]); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("snapshot: write: %w", err)
 	}
 	info.Chunks = int(bw.seq)
 	info.Bytes = cw.n
