@@ -526,7 +526,8 @@ func (d *decoder) trailer(start int64) error {
 	case chunks != d.seq || records != d.records:
 		return d.ferr(ErrCorrupt, fmt.Sprintf("trailer counts %d chunks and %d records, the file has %d and %d", chunks, records, d.seq, d.records), nil)
 	case records != d.h.Entities:
-		return d.ferr(ErrTruncated, fmt.Sprintf("%d records, the header announces %d", records, d.h.Entities), nil)
+		// A cut file has no valid trailer: this one was written wrong.
+		return d.ferr(ErrCorrupt, fmt.Sprintf("%d records, the header announces %d", records, d.h.Entities), nil)
 	case bodyCRC != d.bodyCRC:
 		return d.ferr(ErrCorrupt, fmt.Sprintf("body checksum %08x, computed %08x", bodyCRC, d.bodyCRC), nil)
 	}
