@@ -5,9 +5,9 @@ import (
 	"fmt"
 )
 
-// Sentinel errors. Every error of Read, Decode and Verify that is about the
-// file wraps exactly one of them (test with errors.Is); the wrapping
-// *FormatError or *SchemaError says where.
+// Sentinel errors. Every error of ReadFile, Decode and Verify that is
+// about the file's contents wraps exactly one of them (test with
+// errors.Is); the wrapping *FormatError or *SchemaError says where.
 var (
 	// ErrEmpty: the file has no bytes at all (a write that never started).
 	ErrEmpty = errors.New("snapshot: empty file")

@@ -60,8 +60,8 @@ var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
 func crc(b []byte) uint32 { return crc32.Checksum(b, crcTable) }
 
-// Header is what a snapshot says about itself and the world in it. Read
-// and Verify return it; Write fills it from the world and State.
+// Header is what a snapshot says about itself and the world in it.
+// Restored carries it; Encode fills it from the world and State.
 type Header struct {
 	// Version is the file's format version (from the preamble).
 	Version uint16 `cbor:"-"`

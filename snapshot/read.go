@@ -152,8 +152,9 @@ func ReadFile(path string, reg *ecs.Registry, wopts ecs.WorldOptions, opts ReadO
 // checked against reg before any entity is made; every chunk is checked
 // (length, checksum, decode limits) before its records are used; and the
 // new world is returned only when the whole file, trailer included, was
-// read and checked. On error nothing is returned: the caller's state is
-// untouched, whatever was built is garbage.
+// read and checked. On error nothing is returned and whatever was built
+// is garbage; the only lasting effects are that reg is frozen (by
+// NewWorld) and that wopts.IDs may have moved forward.
 //
 // Errors wrap ErrEmpty, ErrNotSnapshot, ErrTooNew, ErrTruncated or
 // ErrCorrupt (as a *FormatError saying where), or ErrSchema (as a
