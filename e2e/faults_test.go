@@ -270,7 +270,7 @@ func TestBadInput(t *testing.T) {
 		}
 	}
 	c.checkAlive()
-	c.checkTrouble(ctx, want)
+	c.checkTrouble(ctx, c.leftClients(want)) // the bad clients left
 	c.checkLogs(nil)
 }
 
@@ -353,7 +353,14 @@ func TestGateKilled(t *testing.T) {
 		t.Errorf("%d clients dropped, want %d (only the dead gate's)", n, len(doomed))
 	}
 	c.checkAlive()
-	c.checkTrouble(ctx, nil)
+	// What was on its way to the dead gate is dropped by the dispatcher
+	// (the games learn of it from GateDown), and only that.
+	d := c.procs[0]
+	c.checkTrouble(ctx, map[string]float64{
+		troubleKey(d, "ecsworld_dropped_messages_total", "reason=unknown_gate"): mayMove,
+		troubleKey(d, "ecsworld_dropped_messages_total", "reason=link_lost"):    mayMove,
+		troubleKey(d, "ecsworld_dropped_messages_total", "reason=link_failed"):  mayMove,
+	})
 	// The dispatcher reports the lost gate at warn level, and nothing else.
 	c.checkLogs(nil, regexp.MustCompile(`gate disconnected; telling every game.*"role": "gate", "id": 2[,}]`))
 	if n := countLog(c.procs[0], "gate disconnected; telling every game", `"role": "gate", "id": 2`); n != 1 {
