@@ -2,70 +2,131 @@ package ecs
 
 import "fmt"
 
-// AdoptMap makes a detached MapAttr of m without copying it: m must hold
-// only stored attribute values (int64, float64, bool, string, []byte, and
-// detached *MapAttr / *ListAttr, none twice), and belongs to the result
-// from now on. It is for code that decodes attributes in bulk (a snapshot
-// restore), where MapAttr.Set per key would check and copy every value
-// once more. Errors: ErrAttrType, ErrAttrAttached, ErrAttrDepth; on error
-// nothing is attached.
-func AdoptMap(m map[string]any) (*MapAttr, error) {
-	if m == nil {
-		m = make(map[string]any)
+// Bulk construction of attributes, for code that decodes them by the
+// thousand (a snapshot restore): MapAttr.Set per key would check, copy and
+// record every value once more, and a plain map for CreateOptions.Attrs
+// would be copied again. Values must already be in stored form: int64,
+// float64, bool, string, []byte, or a detached *MapAttr / *ListAttr (each
+// container once); the containers are attached to the new parent.
+
+// NewMapAttrOf returns a detached map of keys[i] → vals[i]. The slices
+// are not kept. Errors: ErrAttrType, ErrAttrAttached, ErrAttrDepth, and
+// ErrDuplicate for a key given twice; on error no container is attached.
+func NewMapAttrOf(keys []string, vals []any) (*MapAttr, error) {
+	m := &MapAttr{attrNode: attrNode{index: -1}}
+	if err := fill(m, keys, vals); err != nil {
+		return nil, err
 	}
-	a := &MapAttr{attrNode: attrNode{index: -1}, m: m}
-	h := 0 // the height of the tallest child
-	for k, v := range m {
-		ch, err := adoptable(v)
-		if err != nil {
-			return nil, fmt.Errorf("key %q: %w", k, err)
-		}
-		h = max(h, ch)
-	}
-	if h+1 > MaxAttrDepth {
-		return nil, fmt.Errorf("%w: %d levels (max %d)", ErrAttrDepth, h+1, MaxAttrDepth)
-	}
-	if h == 0 {
-		return a, nil // scalars only: nothing to attach
-	}
-	for k, v := range m {
-		if isAttached(v) { // the same container under two keys
-			for _, w := range m {
-				if parentOf(w) == &a.attrNode {
-					unsetChild(w)
-				}
-			}
-			return nil, fmt.Errorf("key %q: %w: a container twice", k, ErrAttrAttached)
-		}
-		setChild(&a.attrNode, v, k, -1)
-	}
-	return a, nil
+	return m, nil
 }
 
-// AdoptList is AdoptMap for a list.
-func AdoptList(l []any) (*ListAttr, error) {
-	a := &ListAttr{attrNode: attrNode{index: -1}, l: l}
-	h := 0
-	for i, v := range l {
-		ch, err := adoptable(v)
-		if err != nil {
-			return nil, fmt.Errorf("index %d: %w", i, err)
-		}
-		h = max(h, ch)
+// NewListAttrOf returns a detached list of vals, which it keeps (the
+// caller must not use the slice afterwards). Errors as NewMapAttrOf.
+func NewListAttrOf(vals []any) (*ListAttr, error) {
+	h, err := checkValues(vals)
+	if err != nil {
+		return nil, err
 	}
+	l := &ListAttr{attrNode: attrNode{index: -1}, l: vals}
 	if h+1 > MaxAttrDepth {
 		return nil, fmt.Errorf("%w: %d levels (max %d)", ErrAttrDepth, h+1, MaxAttrDepth)
 	}
-	for i, v := range l {
-		if isAttached(v) {
-			for _, w := range l[:i] {
-				unsetChild(w)
-			}
-			return nil, fmt.Errorf("index %d: %w: a container twice", i, ErrAttrAttached)
+	if h > 0 {
+		for i, v := range vals {
+			setChild(&l.attrNode, v, "", i)
 		}
-		setChild(&a.attrNode, v, "", i)
 	}
-	return a, nil
+	return l, nil
+}
+
+// AdoptAttrs makes keys[i] → vals[i] e's root attributes in place of the
+// current ones, without recording a change (pending changes are
+// forgotten): for rebuilding an entity created with
+// CreateOptions.Restore. The root map keeps its identity (e.Attrs() is
+// the same *MapAttr); containers it held are detached. Errors:
+// ErrNoEntity, and those of NewMapAttrOf; on error e keeps its
+// attributes.
+func (e *Entity) AdoptAttrs(keys []string, vals []any) error {
+	if e == nil || e.destroyed {
+		return fmt.Errorf("adopt attributes: %w", ErrNoEntity)
+	}
+	// The root keeps its identity (a freshly created entity's root is
+	// empty); only its contents are replaced, which spares an allocation
+	// per restored entity.
+	root := e.attrs
+	old := root.m
+	for _, v := range old {
+		unsetChild(v)
+	}
+	if err := fill(root, keys, vals); err != nil {
+		root.m = old
+		for k, v := range old {
+			setChild(&root.attrNode, v, k, -1)
+		}
+		return fmt.Errorf("adopt attributes of %s: %w", e, err)
+	}
+	root.tracker.reset()
+	return nil
+}
+
+// fill sets m's contents to keys[i] → vals[i] (m is a root, level 1, or
+// detached); on error m is unchanged.
+func fill(m *MapAttr, keys []string, vals []any) error {
+	if len(keys) != len(vals) {
+		return fmt.Errorf("%w: %d keys for %d values", ErrAttrType, len(keys), len(vals))
+	}
+	h, err := checkValues(vals)
+	if err != nil {
+		return err
+	}
+	if h+1 > MaxAttrDepth {
+		return fmt.Errorf("%w: %d levels (max %d)", ErrAttrDepth, h+1, MaxAttrDepth)
+	}
+	mm := make(map[string]any, len(keys))
+	for i, k := range keys {
+		mm[k] = vals[i]
+	}
+	if len(mm) != len(keys) {
+		return fmt.Errorf("%w: attribute key given twice", ErrDuplicate)
+	}
+	m.m = mm
+	if h > 0 {
+		for i, k := range keys {
+			setChild(&m.attrNode, vals[i], k, -1)
+		}
+	}
+	return nil
+}
+
+// checkValues checks that every value is in stored form and every
+// container detached and given once; it returns the height of the
+// tallest container (0 for scalars only).
+func checkValues(vals []any) (int, error) {
+	h := 0
+	containers := 0
+	for i, v := range vals {
+		ch, err := adoptable(v)
+		if err != nil {
+			return 0, fmt.Errorf("value %d: %w", i, err)
+		}
+		if ch > 0 {
+			containers++
+		}
+		h = max(h, ch)
+	}
+	if containers > 1 { // the same container twice would get two parents
+		seen := make(map[any]bool, containers)
+		for _, v := range vals {
+			switch v.(type) {
+			case *MapAttr, *ListAttr:
+				if seen[v] {
+					return 0, fmt.Errorf("%w: a container given twice", ErrAttrAttached)
+				}
+				seen[v] = true
+			}
+		}
+	}
+	return h, nil
 }
 
 // adoptable checks that v is a stored value and returns its height (0
@@ -92,45 +153,4 @@ func adoptable(v any) (int, error) {
 		return x.height(), nil
 	}
 	return 0, fmt.Errorf("%w: %T", ErrAttrType, v)
-}
-
-func isAttached(v any) bool {
-	n := parentOf(v)
-	return n != nil
-}
-
-// parentOf returns the parent of a container value (nil for scalars and
-// detached containers).
-func parentOf(v any) *attrNode {
-	switch x := v.(type) {
-	case *MapAttr:
-		return x.parent
-	case *ListAttr:
-		return x.parent
-	}
-	return nil
-}
-
-// AdoptAttrs makes m e's root attributes in place of the current ones,
-// without recording a change and without copying m: for rebuilding an
-// entity created with CreateOptions.Restore (a snapshot restore), where
-// CreateOptions.Attrs would check and copy every value once more. m must
-// hold stored values as for AdoptMap and belongs to e from now on; the
-// replaced root becomes a detached map.
-// Errors: ErrNoEntity, and those of AdoptMap; on error e keeps its
-// attributes.
-func (e *Entity) AdoptAttrs(m map[string]any) error {
-	if e == nil || e.destroyed {
-		return fmt.Errorf("adopt attributes: %w", ErrNoEntity)
-	}
-	root, err := AdoptMap(m)
-	if err != nil {
-		return fmt.Errorf("adopt attributes of %s: %w", e, err)
-	}
-	t := e.attrs.tracker // the old root's tracker moves to the new root
-	t.reset()
-	e.attrs.tracker = nil // the old root is detached: it records nothing more
-	root.tracker = t
-	e.attrs = root
-	return nil
 }

@@ -196,7 +196,9 @@ type decoder struct {
 	spaces   uint64
 	gone     map[string]int // "type.method" → timers
 	strs     map[string]interned
-	lastKeys []string // the previous record's root attribute keys
+	lastKeys []string   // the previous record's root attribute keys
+	keys     [][]string // attribute map scratch, per level
+	vals     [][]any
 	args     map[string][]byte
 
 	// names: records name their type and components (EntityCodec);
@@ -583,7 +585,9 @@ type record struct {
 	gate            uint16
 	client          uint64
 	comps           []rawComp
-	attrs           map[string]any
+	attrKeys        []string // root attributes (the decoder's level-1 scratch)
+	attrVals        []any
+	hasAttrs        bool
 	own             []any
 	extra           []rawComp
 	seen            [maxRecordKey + 1]bool
@@ -802,11 +806,11 @@ func (d *decoder) rootAttrs(r *cborReader, rec *record) error {
 	if err != nil {
 		return err
 	}
-	m, err := d.attrMap(r, n, 1)
+	keys, vals, err := d.attrMap(r, n, 1)
 	if err != nil {
 		return err
 	}
-	rec.attrs = m
+	rec.attrKeys, rec.attrVals, rec.hasAttrs = keys, vals, true
 	return nil
 }
 
@@ -875,36 +879,42 @@ func (d *decoder) attrContainer(r *cborReader, maj byte, arg uint64, level int) 
 			}
 			l[i] = v
 		}
-		a, err := ecs.AdoptList(l)
+		a, err := ecs.NewListAttrOf(l)
 		if err != nil {
 			return nil, r.fail("list: %v", err)
 		}
 		return a, nil
 	}
-	m, err := d.attrMap(r, n, level)
+	keys, vals, err := d.attrMap(r, n, level)
 	if err != nil {
 		return nil, err
 	}
-	a, err := ecs.AdoptMap(m)
+	a, err := ecs.NewMapAttrOf(keys, vals)
+	clear(vals)
 	if err != nil {
 		return nil, r.fail("map: %v", err)
 	}
 	return a, nil
 }
 
-// attrMap reads the n pairs of an attribute map at level. Keys of the
-// root map (level 1) are first compared with those of the previous
-// record at the same place: entities of one type mostly have the same
-// keys in the same order.
-func (d *decoder) attrMap(r *cborReader, n, level int) (map[string]any, error) {
+// attrMap reads the n pairs of an attribute map at level into the
+// level's scratch slices (valid until the next map at that level). Keys
+// of the root map (level 1) are first compared with those of the
+// previous record at the same place: entities of one type mostly have
+// the same keys in the same order.
+func (d *decoder) attrMap(r *cborReader, n, level int) ([]string, []any, error) {
 	if n > (len(r.b)-r.off)/2 {
-		return nil, r.fail("map of %d pairs beyond the bytes left", n)
+		return nil, nil, r.fail("map of %d pairs beyond the bytes left", n)
 	}
-	m := make(map[string]any, n)
+	for level >= len(d.keys) {
+		d.keys = append(d.keys, nil)
+		d.vals = append(d.vals, nil)
+	}
+	keys, vals := d.keys[level][:0], d.vals[level][:0]
 	for i := range n {
 		kp, err := r.raw(majText)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		var k string
 		if level == 1 && i < len(d.lastKeys) && d.lastKeys[i] == string(kp) {
@@ -921,14 +931,12 @@ func (d *decoder) attrMap(r *cborReader, n, level int) (map[string]any, error) {
 		}
 		v, err := d.attrValue(r, level)
 		if err != nil {
-			return nil, fmt.Errorf("key %q: %w", k, err)
+			return nil, nil, fmt.Errorf("key %q: %w", k, err)
 		}
-		m[k] = v
+		keys, vals = append(keys, k), append(vals, v)
 	}
-	if len(m) != n {
-		return nil, r.fail("attribute map with a key twice")
-	}
-	return m, nil
+	d.keys[level], d.vals[level] = keys, vals
+	return keys, vals, nil
 }
 
 const maxLastKeys = 64
@@ -1109,8 +1117,10 @@ func (d *decoder) apply(rec *record) error {
 		return err
 	}
 	rec.created = e
-	if rec.attrs != nil {
-		if err := e.AdoptAttrs(rec.attrs); err != nil {
+	if rec.hasAttrs {
+		err := e.AdoptAttrs(rec.attrKeys, rec.attrVals)
+		clear(rec.attrVals)
+		if err != nil {
 			return err
 		}
 	}
