@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 )
 
@@ -83,6 +84,24 @@ func TestLiveMapInBrowser(t *testing.T) {
 		chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(45*time.Second))); err != nil {
 		state, _ := chromedp.Run(bctx, chromedp.Evaluate[string](`JSON.stringify(window.ecsworldMap)`))
 		t.Fatalf("the map never drew the dots: %v (page state %s)", err, state)
+	}
+	// Hovering a dot shows its AOI radius (a ring and a tooltip).
+	at, err := chromedp.Run(bctx, chromedp.Evaluate[[]float64](`window.ecsworldMap.firstDot`))
+	if err != nil || len(at) != 2 {
+		t.Fatalf("no dot position: %v %v", at, err)
+	}
+	canvas, err := chromedp.Run(bctx, chromedp.Evaluate[[]float64](`(r => [r.left, r.top])(document.getElementById("canvas").getBoundingClientRect())`))
+	if err != nil || len(canvas) != 2 {
+		t.Fatalf("no canvas position: %v %v", canvas, err)
+	}
+	if err := chromedp.Do(bctx, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, canvas[0]+at[0], canvas[1]+at[1])); err != nil {
+		t.Fatal(err)
+	}
+	hoverTip := `window.ecsworldMap.hovered !== "" && document.getElementById("tip").textContent.includes("AOI radius 7")`
+	if _, err := chromedp.Run(bctx, chromedp.Poll[bool](hoverTip,
+		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		tip, _ := chromedp.Run(bctx, chromedp.Evaluate[string](`document.getElementById("tip").textContent`))
+		t.Errorf("hovering a dot did not show its AOI radius: %v (tooltip %q)", err, tip)
 	}
 	shot, err := chromedp.Run(bctx, chromedp.CaptureScreenshot())
 	if err != nil {

@@ -321,6 +321,7 @@ function draw() {
       ctx.arc(sx, sy, 3, 0, 2 * Math.PI);
       ctx.fill();
       dots++;
+      if (dots === 1) stats.firstDot = [sx, sy]; // where a test may hover
       if (mouse) {
         const d = Math.hypot(mouse[0] - sx, mouse[1] - sy);
         if (d < 8 && (!hover || d < hover.d)) hover = { d, e, sx, sy, scale, x, z };
@@ -328,6 +329,7 @@ function draw() {
     }
     entities += sp.entities.size;
   });
+  stats.hovered = hover ? hover.e.id : "";
   if (hover) {
     const { e, sx, sy, scale, x, z } = hover;
     ctx.strokeStyle = color(e.type);
