@@ -50,35 +50,12 @@ const readyPoll = 20 * time.Millisecond
 // doc). It serves the game's metrics on its metrics address, with pprof if
 // the config says so.
 func RunGame(ctx context.Context, name string, args []string, setup SetupFunc) error {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	path := fs.String("config", "cluster.toml", "cluster file")
-	id := fs.Uint("id", 1, "this game's id (its [game.N] section)")
-	addrsFile := fs.String("addrs", "", "once linked to every dispatcher, write the bound addresses to this file as JSON")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
-	}
-	if *id < 1 || *id > 65535 {
-		return fmt.Errorf("-id %d: must be 1..65535", *id)
-	}
-	cl, err := config.Load(*path)
+	p, err := Parse(flag.NewFlagSet(name, flag.ContinueOnError), config.RoleGame, args)
 	if err != nil {
 		return err
 	}
-	cfg := cl.Game(uint16(*id))
-	if cfg == nil {
-		return fmt.Errorf("%s has no [game.%d]: add the section or pick another -id", *path, *id)
-	}
-	log, err := NewLogger(cfg.LogLevel, cfg.LogFormat)
-	if err != nil {
-		return err
-	}
+	cl, cfg, log := p.Cluster, p.Cluster.Game(p.ID), p.Log
 	defer log.Sync()
-	for _, w := range cl.Warnings() {
-		log.Warn(w)
-	}
 	st, err := setup(*cfg, log)
 	if err != nil {
 		return fmt.Errorf("setup: %w", err)
@@ -99,8 +76,8 @@ func RunGame(ctx context.Context, name string, args []string, setup SetupFunc) e
 	}
 	done := make(chan error, 1)
 	go func() { done <- g.Run(ctx) }()
-	if *addrsFile != "" && WaitLinked(ctx, g, done) {
-		if err := WriteAddrs(*addrsFile, addrs); err != nil {
+	if p.AddrsFile != "" && WaitLinked(ctx, g, done) {
+		if err := WriteAddrs(p.AddrsFile, addrs); err != nil {
 			cancel()
 			<-done
 			return err

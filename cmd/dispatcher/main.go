@@ -33,36 +33,16 @@ func main() {
 }
 
 func run() error {
-	path := flag.String("config", "cluster.toml", "cluster file")
-	id := flag.Uint("id", 1, "this dispatcher's id (its [dispatcher.N] section)")
-	addrsFile := flag.String("addrs", "", "write the bound listen address to this file as JSON")
-	flag.Parse()
-	if flag.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", flag.Args())
-	}
-	if *id < 1 || *id > 65535 {
-		return fmt.Errorf("-id %d: must be 1..65535", *id)
-	}
-	cl, err := config.Load(*path)
+	p, err := proc.Parse(flag.CommandLine, config.RoleDispatcher, os.Args[1:])
 	if err != nil {
 		return err
 	}
-	cfg := cl.Dispatcher(uint16(*id))
-	if cfg == nil {
-		return fmt.Errorf("%s has no [dispatcher.%d]", *path, *id)
-	}
-	log, err := proc.NewLogger(cfg.LogLevel, cfg.LogFormat)
-	if err != nil {
-		return err
-	}
+	cl, cfg, log := p.Cluster, p.Cluster.Dispatcher(p.ID), p.Log
 	defer log.Sync()
-	for _, w := range cl.Warnings() {
-		log.Warn(w)
-	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	d, err := dispatcher.New(cl, uint16(*id), dispatcher.WithLogger(log))
+	d, err := dispatcher.New(cl, p.ID, dispatcher.WithLogger(log))
 	if err != nil {
 		return err
 	}
@@ -79,8 +59,8 @@ func run() error {
 		}
 		addrs[proc.AddrMetrics] = srv.Addr()
 	}
-	if *addrsFile != "" {
-		if err := proc.WriteAddrs(*addrsFile, addrs); err != nil {
+	if p.AddrsFile != "" {
+		if err := proc.WriteAddrs(p.AddrsFile, addrs); err != nil {
 			d.Close()
 			stop()
 			return err

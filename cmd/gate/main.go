@@ -21,9 +21,6 @@ import (
 	"os/signal"
 	"syscall"
 
-	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
-
 	"github.com/ecsworld/ecsworld/cli/proc"
 	"github.com/ecsworld/ecsworld/config"
 	"github.com/ecsworld/ecsworld/gate"
@@ -46,35 +43,12 @@ func main() {
 // run is the whole command: it returns when ctx ends (a signal) or on an
 // error.
 func run(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("gate", flag.ContinueOnError)
-	path := fs.String("config", "cluster.toml", "cluster file")
-	id := fs.Uint("id", 1, "this gate's id (its [gate.N] section)")
-	addrsFile := fs.String("addrs", "", "write the bound listen addresses to this file as JSON")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
-	}
-	if *id < 1 || *id > 65535 {
-		return fmt.Errorf("-id %d: must be 1..65535", *id)
-	}
-	cl, err := config.Load(*path)
+	p, err := proc.Parse(flag.NewFlagSet("gate", flag.ContinueOnError), config.RoleGate, args)
 	if err != nil {
 		return err
 	}
-	cfg := cl.Gate(uint16(*id))
-	if cfg == nil {
-		return fmt.Errorf("%s has no [gate.%d]", *path, *id)
-	}
-	log, err := newLogger(cfg.LogLevel, cfg.LogFormat)
-	if err != nil {
-		return err
-	}
+	cl, cfg, log := p.Cluster, p.Cluster.Gate(p.ID), p.Log
 	defer log.Sync()
-	for _, w := range cl.Warnings() {
-		log.Warn(w)
-	}
 
 	var opts []gate.Option
 	if bt, ok := bootType(cl); ok {
@@ -104,8 +78,8 @@ func run(ctx context.Context, args []string) error {
 		}
 		addrs[proc.AddrMetrics] = srv.Addr()
 	}
-	if *addrsFile != "" {
-		if err := proc.WriteAddrs(*addrsFile, addrs); err != nil {
+	if p.AddrsFile != "" {
+		if err := proc.WriteAddrs(p.AddrsFile, addrs); err != nil {
 			stop()
 			g.Wait()
 			return err
@@ -133,26 +107,4 @@ func bootType(cl *config.Cluster) (string, bool) {
 		}
 	}
 	return bt, bt != ""
-}
-
-// newLogger builds the process logger from the config: console (human
-// readable) or json (production, sampled).
-func newLogger(level, format string) (*zap.Logger, error) {
-	lvl, err := zapcore.ParseLevel(level)
-	if err != nil {
-		return nil, fmt.Errorf("log level: %w", err)
-	}
-	var zc zap.Config
-	switch format {
-	case "json":
-		zc = zap.NewProductionConfig()
-	case "console", "":
-		zc = zap.NewDevelopmentConfig()
-		zc.Development = false
-		zc.Sampling = &zap.SamplingConfig{Initial: 100, Thereafter: 100}
-	default:
-		return nil, fmt.Errorf("log format %q: console or json", format)
-	}
-	zc.Level = zap.NewAtomicLevelAt(lvl)
-	return zc.Build()
 }

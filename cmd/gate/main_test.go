@@ -128,17 +128,3 @@ func TestBootType(t *testing.T) {
 		t.Error("disagreeing games give a boot type")
 	}
 }
-
-func TestNewLogger(t *testing.T) {
-	for _, f := range []string{"console", "json"} {
-		if _, err := newLogger("debug", f); err != nil {
-			t.Errorf("%s: %v", f, err)
-		}
-	}
-	if _, err := newLogger("loud", "json"); err == nil {
-		t.Error("bad level accepted")
-	}
-	if _, err := newLogger("info", "xml"); err == nil {
-		t.Error("bad format accepted")
-	}
-}
