@@ -188,6 +188,23 @@ func TestRunPrintsURLsAndStops(t *testing.T) {
 // complete view of a Field.
 func watch(t *testing.T, ctx context.Context, url, token string) []netproto.ObserverRecord {
 	t.Helper()
+	var recs []netproto.ObserverRecord
+	for _, v := range watchViews(t, ctx, url, token, "Field") {
+		recs = append(recs, v.recs...)
+	}
+	return recs
+}
+
+// viewFrame is one decoded observer view frame.
+type viewFrame struct {
+	types []string
+	recs  []netproto.ObserverRecord
+}
+
+// watchViews connects as an observer and returns the frames of the first
+// whole round of views of a space of type stype (from part 0 to the last).
+func watchViews(t *testing.T, ctx context.Context, url, token, stype string) []viewFrame {
+	t.Helper()
 	codec, err := netproto.NewCodec(netproto.ClientLimits())
 	if err != nil {
 		t.Fatal(err)
@@ -203,7 +220,7 @@ func watch(t *testing.T, ctx context.Context, url, token string) []netproto.Obse
 	if err := l.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	var recs []netproto.ObserverRecord
+	var frames []viewFrame
 	for {
 		typ, payload, err := l.Recv()
 		if err != nil {
@@ -224,18 +241,24 @@ func watch(t *testing.T, ctx context.Context, url, token string) []netproto.Obse
 		if err != nil || len(args) != 7 {
 			t.Fatalf("view args %v: %v", args, err)
 		}
-		if args[2] != "Field" {
+		part, _ := args[3].(uint64)
+		parts, _ := args[4].(uint64)
+		if args[2] != stype || (len(frames) == 0 && part != 0) {
 			continue
 		}
-		types, _ := args[5].([]any)
+		var types []string
+		for _, x := range args[5].([]any) {
+			s, _ := x.(string)
+			types = append(types, s)
+		}
 		b, _ := args[6].([]byte)
 		rs, err := netproto.ParseObserverRecords(b, len(types))
 		if err != nil {
 			t.Fatal(err)
 		}
-		recs = append(recs, rs...)
-		if args[3] == args[4].(uint64)-1 {
-			return recs
+		frames = append(frames, viewFrame{types: types, recs: rs})
+		if part == parts-1 {
+			return frames
 		}
 	}
 }
