@@ -86,6 +86,25 @@
 //
 // # Freeze and restore
 //
-// Config.Restored sets Hello.Restored. World, Timers and Scheduler expose
-// what a snapshot saves and restores; the freeze itself is not built here.
+// RequestFreeze (FreezeOn wires it to SIGHUP) starts a freeze: the game
+// sends FreezeRequest to every dispatcher and keeps ticking until every
+// FreezeAck is in (then nothing more reaches it) and the work in flight
+// has ended (inbox, queued calls, migrations; at most 20 ticks). At that
+// tick boundary it runs every entity's OnFreeze, writes the snapshot
+// (package snapshot, atomically, to Config.SnapshotPath or
+// Game.SnapshotPath()), closes its links and Run returns ErrFrozen. A
+// missing ack within Config.FreezeTimeout, or a failed write, aborts the
+// freeze loudly: FreezeResume to every dispatcher, and the game carries on.
+// Lost in a freeze: replies to this game's own calls still pending (the
+// new binary refuses them as for no call), observers (they stop getting
+// views), the service-lookup cache (it fills again).
+//
+// Config.Restored makes New read the snapshot (ErrRestore when it is
+// missing, bad, incompatible or another game's: a restored game never
+// starts empty), with the same EntityIDs, tick and timers; the AOI grids
+// are rebuilt silently and the sync stage takes every bound client to
+// hold what its entity sees (Sync.AdoptRestored), so clients get no
+// creates or destroys. Run then runs every entity's OnRestored and
+// Setup.OnRestore instead of OnStart, and says Hello{Restored}, on which
+// the dispatchers flush what they queued, in order.
 package game

@@ -14,6 +14,7 @@ import (
 	"github.com/ecsworld/ecsworld/config"
 	"github.com/ecsworld/ecsworld/ecs"
 	"github.com/ecsworld/ecsworld/netproto"
+	"github.com/ecsworld/ecsworld/snapshot"
 	"github.com/ecsworld/ecsworld/systems"
 )
 
@@ -25,8 +26,18 @@ type Config struct {
 	// Dispatchers are the dispatcher addresses in shard order
 	// (config.Cluster.DispatcherAddrs).
 	Dispatchers []string
-	// Restored marks a game restarted from a freeze snapshot (Hello.Restored).
+	// Restored makes New restore the world from the freeze snapshot
+	// (SnapshotPath) instead of starting empty, and Run say
+	// Hello.Restored. New fails (ErrRestore) when the snapshot is missing,
+	// bad or not compatible.
 	Restored bool
+	// SnapshotPath is where a freeze writes and a restore reads; "" means
+	// Game.SnapshotPath().
+	SnapshotPath string
+	// FreezeTimeout bounds the wait for every dispatcher's FreezeAck; past
+	// it the freeze is aborted (FreezeResume) and the game carries on. 0
+	// means DefaultFreezeTimeout.
+	FreezeTimeout time.Duration
 	// CallTimeout bounds how long a call waits for its CallReply; 0 means
 	// DefaultCallTimeout.
 	CallTimeout time.Duration
@@ -66,6 +77,10 @@ type Setup struct {
 	// OnStart runs on the tick goroutine before the first tick: create the
 	// spaces and the services here.
 	OnStart func(g *Game) error
+	// OnRestore runs instead of OnStart in a restored game, on the tick
+	// goroutine before the first tick and after every entity's OnRestored:
+	// find the spaces and entities the game code keeps references to.
+	OnRestore func(g *Game) error
 }
 
 // Errors of Game's API, wrapped with details.
@@ -126,6 +141,14 @@ type Game struct {
 
 	running atomic.Bool
 	st      counters
+
+	// freeze and restore (freeze.go)
+	freezeCh   chan struct{}
+	frz        *freezing // tick goroutine
+	frzMu      sync.Mutex
+	frzInfo    FreezeInfo
+	frzDone    bool
+	restoreDur time.Duration
 }
 
 // inMsg is one item of the inbox: a decoded message from dispatcher link
@@ -178,6 +201,10 @@ func New(cfg Config, setup Setup, log *zap.Logger) (*Game, error) {
 	if cfg.InboxSize <= 0 {
 		cfg.InboxSize = DefaultInboxSize
 	}
+	if cfg.FreezeTimeout <= 0 {
+		cfg.FreezeTimeout = DefaultFreezeTimeout
+	}
+	began := time.Now()
 	if gc.Link.MaxFrame <= 0 {
 		gc.Link.MaxFrame = netproto.DefaultInternalMaxFrame
 	}
@@ -233,11 +260,21 @@ func New(cfg Config, setup Setup, log *zap.Logger) (*Game, error) {
 		migrations:  make(map[ecs.EntityID]*migration),
 		migratedOut: make(map[ecs.EntityID]bool),
 		routed:      make(map[ecs.EntityID]bool),
+		freezeCh:    make(chan struct{}, 1),
 	}
-	g.world = ecs.NewWorld(reg, ecs.WorldOptions{
+	wopts := ecs.WorldOptions{
 		IDs:     ecs.NewIDGen(gc.ID, nil),
 		OnError: func(err error) { g.st.hookPanics.Add(1); g.warn.Error("hook failed", zap.Error(err)) },
-	})
+	}
+	var restored *snapshot.Restored
+	if cfg.Restored {
+		if restored, err = g.readSnapshot(wopts); err != nil {
+			return nil, err
+		}
+		g.world = restored.World
+	} else {
+		g.world = ecs.NewWorld(reg, wopts)
+	}
 	g.types = schemaOf(reg)
 
 	aopts := setup.AOI
@@ -267,6 +304,12 @@ func New(cfg Config, setup Setup, log *zap.Logger) (*Game, error) {
 	}
 	for i, addr := range cfg.Dispatchers {
 		g.links = append(g.links, newDispLink(i, addr))
+	}
+	if restored != nil {
+		if err := g.adoptSnapshot(restored); err != nil {
+			return nil, err
+		}
+		g.restoreDur = time.Since(began)
 	}
 	return g, nil
 }
@@ -318,13 +361,18 @@ func schemaOf(reg *ecs.Registry) []netproto.EntityTypeSchema {
 
 // Run connects to the dispatchers and runs the tick until ctx ends. The
 // calling goroutine becomes the tick goroutine; Setup.OnStart runs on it
-// first. It returns nil when ctx ends, or OnStart's error.
+// first (OnRestore in a restored game). It returns nil when ctx ends,
+// ErrFrozen once a freeze wrote the snapshot, or OnStart's error.
 func (g *Game) Run(ctx context.Context) error {
 	if !g.running.CompareAndSwap(false, true) {
 		return ErrRunning
 	}
 	g.now = time.Now()
-	if g.setup.OnStart != nil {
+	if g.cfg.Restored {
+		if err := g.runRestored(); err != nil {
+			return err
+		}
+	} else if g.setup.OnStart != nil {
 		if err := g.setup.OnStart(g); err != nil {
 			return fmt.Errorf("game: OnStart: %w", err)
 		}
@@ -354,9 +402,19 @@ func (g *Game) Run(ctx context.Context) error {
 			wg.Wait()
 			g.log.Info("game stopped", zap.Uint64("ticks", g.sched.LastTick()))
 			return nil
+		case <-g.freezeCh:
+			g.startFreeze()
 		case now := <-ticker.C:
 			g.now = now
 			g.sched.RunTick(now)
+			if g.frz != nil && g.freezeStep() {
+				for _, l := range g.links {
+					l.shutdown()
+				}
+				lcancel()
+				wg.Wait()
+				return ErrFrozen
+			}
 		}
 	}
 }

@@ -64,8 +64,10 @@ func (g *Game) handle(m inMsg) {
 		g.onMigrateHold(msg)
 	case *netproto.MigrateData:
 		g.onMigrateData(msg)
-	case *netproto.FreezeAck, *netproto.TypeSchema, *netproto.HelloAck:
-		// Freeze barrier: issue 4. Others are not for games.
+	case *netproto.FreezeAck:
+		g.onFreezeAck(m.from, msg)
+	case *netproto.TypeSchema, *netproto.HelloAck:
+		// Not for games.
 	default:
 		g.refuse("unexpected message", zap.Stringer("type", m.msg.MsgType()))
 	}

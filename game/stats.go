@@ -15,6 +15,7 @@ type counters struct {
 	callTimeouts, bootFailures, createFailures              atomic.Uint64
 	migratedOut, migratedIn, migrateAborts, migrateFailures atomic.Uint64
 	hookPanics, dialErrors, backlogged                      atomic.Uint64
+	freezeAborts                                            atomic.Uint64
 	connected                                               atomic.Int64
 	entities, spaces, clients                               atomic.Int64
 }
@@ -57,6 +58,9 @@ type Stats struct {
 	MigrateFailures         uint64 // arriving entities that could not be restored
 	HookPanics              uint64
 	DialErrors              uint64
+	// FreezeAborts: freezes given up (an ack missing within
+	// Config.FreezeTimeout, a snapshot not written); the game carried on.
+	FreezeAborts uint64
 	// Observers are the clients watching this game's spaces (the live
 	// map); ObserverFrames counts the view frames encoded (each once), and
 	// ObserverTruncated the entities left out of rounds over
@@ -81,7 +85,7 @@ func (g *Game) Stats() Stats {
 		CallTimeouts: c.callTimeouts.Load(), BootFailures: c.bootFailures.Load(), CreateFailures: c.createFailures.Load(),
 		MigratedOut: c.migratedOut.Load(), MigratedIn: c.migratedIn.Load(),
 		MigrateAborts: c.migrateAborts.Load(), MigrateFailures: c.migrateFailures.Load(),
-		HookPanics: c.hookPanics.Load(), DialErrors: c.dialErrors.Load(),
+		HookPanics: c.hookPanics.Load(), DialErrors: c.dialErrors.Load(), FreezeAborts: c.freezeAborts.Load(),
 		Observers: int(g.obs.n.Load()), ObserverFrames: g.obs.frames.Load(), ObserverTruncated: g.obs.truncated.Load(),
 	}
 }
