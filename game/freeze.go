@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"time"
 
 	"go.uber.org/zap"
@@ -165,6 +166,10 @@ func (g *Game) freezeStep() bool {
 	for _, t := range g.timers.All() {
 		st.Timers = append(st.Timers, snapshot.Timer{ID: uint64(t.ID), Entity: t.Entity, Method: t.Method,
 			Args: t.Args, Due: t.Due, Repeat: t.Repeat})
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		g.abortFreeze("the snapshot directory could not be made", err)
+		return false
 	}
 	info, err := snapshot.WriteFile(path, g.world, st, snapshot.WriteOptions{})
 	if err != nil {

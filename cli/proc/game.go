@@ -26,12 +26,16 @@ type SetupFunc func(cfg config.Game, log *zap.Logger) (game.Setup, error)
 //
 //	func main() { proc.GameMain("test_game", newSetup) }
 //
-// It runs RunGame with the command line until SIGINT or SIGTERM and exits
-// 0, 1 on an error (printed as "name: error"), or 2 on bad flags.
+// It runs RunGame with the command line until SIGINT or SIGTERM, or until
+// a freeze (SIGHUP) wrote the snapshot, and exits 0, 1 on an error
+// (printed as "name: error"), or 2 on bad flags.
 func GameMain(name string, setup SetupFunc) {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	err := RunGame(ctx, name, os.Args[1:], setup)
 	stop()
+	if errors.Is(err, game.ErrFrozen) {
+		os.Exit(0)
+	}
 	if errors.Is(err, flag.ErrHelp) {
 		os.Exit(2)
 	}
@@ -47,10 +51,14 @@ const readyPoll = 20 * time.Millisecond
 
 // RunGame runs one game process of the cluster file named by -config until
 // ctx ends: flags -config FILE, -id N and -addrs FILE (see the package
-// doc). It serves the game's metrics on its metrics address, with pprof if
-// the config says so.
+// doc), and -restore to start from the game's freeze snapshot (refused
+// with an error when it is missing or bad). SIGHUP freezes the game (the
+// snapshot is written and RunGame returns game.ErrFrozen). It serves the
+// game's metrics on its metrics address, with pprof if the config says so.
 func RunGame(ctx context.Context, name string, args []string, setup SetupFunc) error {
-	p, err := Parse(flag.NewFlagSet(name, flag.ContinueOnError), config.RoleGame, args)
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	restore := fs.Bool("restore", false, "start from this game's freeze snapshot (snapshot_dir) instead of empty")
+	p, err := Parse(fs, config.RoleGame, args)
 	if err != nil {
 		return err
 	}
@@ -60,19 +68,24 @@ func RunGame(ctx context.Context, name string, args []string, setup SetupFunc) e
 	if err != nil {
 		return fmt.Errorf("setup: %w", err)
 	}
-	g, err := game.New(game.Config{Game: *cfg, Dispatchers: cl.DispatcherAddrs()}, st, log)
+	g, err := game.New(game.Config{Game: *cfg, Dispatchers: cl.DispatcherAddrs(), Restored: *restore}, st, log)
 	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	g.FreezeOn(ctx, syscall.SIGHUP)
 	addrs := map[string]string{}
 	var srv *metrics.Server
+	var reg *metrics.Registry
 	if cfg.Metrics != "" {
-		if srv, _, err = metrics.ServeGame(ctx, cfg.Metrics, g, cfg.Pprof, log); err != nil {
+		if srv, reg, err = metrics.ServeGame(ctx, cfg.Metrics, g, cfg.Pprof, log); err != nil {
 			return err
 		}
 		addrs[AddrMetrics] = srv.Addr()
+	}
+	if *restore && reg != nil {
+		reg.Swap.ObserveRestore(g.RestoreDuration())
 	}
 	done := make(chan error, 1)
 	go func() { done <- g.Run(ctx) }()
@@ -84,6 +97,9 @@ func RunGame(ctx context.Context, name string, args []string, setup SetupFunc) e
 		}
 	}
 	err = <-done
+	if fi, ok := g.FreezeInfo(); ok && reg != nil {
+		reg.Swap.ObserveFreeze(fi.Duration)
+	}
 	cancel()
 	if srv != nil {
 		srv.Wait()
