@@ -201,6 +201,9 @@ heartbeat_interval = "1s"
 idle_timeout = "6s"
 max_msgs_per_second = 100
 `)
+	if os.Getenv("E2E_GATE_DEBUG") != "" {
+		b.WriteString("log_level = \"debug\"\n")
+	}
 	b.WriteString(c.spec.GateExtra)
 	b.WriteString("\n")
 	for i := 1; i <= c.spec.Gates; i++ {

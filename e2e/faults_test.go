@@ -7,38 +7,61 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
+
 	"github.com/ecsworld/ecsworld/client"
 	"github.com/ecsworld/ecsworld/examples/test_client/bots"
 	"github.com/ecsworld/ecsworld/netproto"
 )
 
-// rawClient is a hand-driven client connection over TCP: it says hello
-// like a client, then sends whatever a test wants.
+// rawClient is a hand-driven client connection over TCP or WebSocket: it
+// says hello like a client, then sends whatever a test wants.
 type rawClient struct {
-	conn  *net.TCPConn
+	conn  net.Conn
 	fr    *netproto.FrameReader
 	codec *netproto.Codec
 	id    uint64
 }
 
-func dialRaw(t *testing.T, addr string) *rawClient {
+func dialRaw(t *testing.T, transport, addr string) *rawClient {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
+	var c net.Conn
+	switch transport {
+	case "tcp":
+		tc, err := net.DialTimeout("tcp", addr, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c = tc
+	case "ws":
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		url := addr
+		if !strings.HasPrefix(url, "ws://") {
+			url = "ws://" + url
+		}
+		wc, _, err := websocket.Dial(ctx, url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wc.SetReadLimit(-1) // the gate's frames are bounded by the frame reader
+		c = websocket.NetConn(context.Background(), wc, websocket.MessageBinary)
+	default:
+		t.Fatalf("raw client over %q", transport)
 	}
 	t.Cleanup(func() { c.Close() })
 	codec, err := netproto.NewCodec(netproto.ClientLimits())
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rawClient{conn: c.(*net.TCPConn), fr: netproto.NewFrameReader(c, 1<<20), codec: codec}
+	r := &rawClient{conn: c, fr: netproto.NewFrameReader(c, 1<<20), codec: codec}
 	hello, err := codec.AppendFrame(nil, &netproto.ClientHello{Version: netproto.ProtocolVersion})
 	if err != nil {
 		t.Fatal(err)
@@ -120,7 +143,6 @@ func TestBadInput(t *testing.T) {
 	wg.Add(1)
 	go func() { defer wg.Done(); runBots(rctx, players) }()
 
-	tcp := c.gateAddrs[0].TCP
 	maxFrame := 65536 // the gate's default max_frame
 	// frame: the rule is broken at the framing level, where netproto's
 	// stream link closes the connection itself inside Recv, so the gate
@@ -168,38 +190,55 @@ func TestBadInput(t *testing.T) {
 	}
 	reasonRe := regexp.MustCompile(`"reason": "([a-z_]+)"`)
 	want := map[string]float64{} // the trouble counters this test provokes
-	for _, r := range rules {
-		t.Run(r.name, func(t *testing.T) {
-			rc := dialRaw(t, tcp)
-			rc.write(t, r.send(rc))
-			if r.half {
-				_ = rc.conn.CloseWrite()
+	// The same rules over WebSocket are opt-in (E2E_KNOWN_BUGS=1): after
+	// some rule breaks (seen with the unknown type right after the random
+	// bytes) the gate never finishes the WebSocket client: it logs "client
+	// broke a rule", sends the Disconnect, and then neither logs "client
+	// disconnected" nor counts it for more than 10 s (see the e2e report).
+	transports := []string{"tcp"}
+	if os.Getenv("E2E_KNOWN_BUGS") != "" {
+		transports = append(transports, "ws")
+	} else {
+		t.Log("bad input over WebSocket skipped: known gate bug, E2E_KNOWN_BUGS=1 runs it")
+	}
+	for _, tr := range transports {
+		for _, r := range rules {
+			if r.half && tr != "tcp" {
+				continue // a half close is TCP's; the other rules run on both
 			}
-			d := rc.disconnected(t)
-			switch {
-			case d == nil && r.frame:
-				t.Logf("closed without a Disconnect frame (netproto closes on framing errors)")
-			case d == nil:
-				t.Errorf("closed without a Disconnect")
-			case d.Code != netproto.DisconnectBadInput || (r.reason != "" && d.Reason != r.reason):
-				t.Errorf("Disconnect{%q, code %d}, want {%q, code %d}", d.Reason, d.Code, r.reason, netproto.DisconnectBadInput)
-			}
-			// The gate's own account of it.
-			var got string
-			c.poll(ctx, "the gate's disconnect line", func() bool {
-				for _, line := range grepLog(c.gates[0], "client disconnected", fmt.Sprint(rc.id)) {
-					if m := reasonRe.FindStringSubmatch(line); m != nil {
-						got = m[1]
-						return true
+			t.Run(tr+"/"+r.name, func(t *testing.T) {
+				rc := dialRaw(t, tr, c.gateAddrs[0].of(tr))
+				rc.write(t, r.send(rc))
+				if r.half {
+					_ = rc.conn.(*net.TCPConn).CloseWrite()
+				}
+				d := rc.disconnected(t)
+				switch {
+				case d == nil && r.frame:
+					t.Logf("closed without a Disconnect frame (netproto closes on framing errors)")
+				case d == nil:
+					t.Errorf("closed without a Disconnect")
+				case d.Code != netproto.DisconnectBadInput || (r.reason != "" && d.Reason != r.reason):
+					t.Errorf("Disconnect{%q, code %d}, want {%q, code %d}", d.Reason, d.Code, r.reason, netproto.DisconnectBadInput)
+				}
+				// The gate's own account of it.
+				var got string
+				for deadline := time.Now().Add(10 * time.Second); got == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+					for _, line := range grepLog(c.gates[0], "client disconnected", fmt.Sprint(rc.id)) {
+						if m := reasonRe.FindStringSubmatch(line); m != nil {
+							got = m[1]
+						}
 					}
 				}
-				return false
+				if got == "" {
+					t.Fatalf("the gate logged no disconnection of client %d within 10 s", rc.id)
+				}
+				if (r.reason != "" && got != r.reason) || got == "normal" {
+					t.Errorf("the gate disconnected client %d for %q, want %q", rc.id, got, r.reason)
+				}
+				want[troubleKey(c.gates[0], "ecsworld_client_disconnects_total", "reason="+got)]++
 			})
-			if (r.reason != "" && got != r.reason) || got == "normal" {
-				t.Errorf("the gate disconnected client %d for %q, want %q", rc.id, got, r.reason)
-			}
-			want[troubleKey(c.gates[0], "ecsworld_client_disconnects_total", "reason="+got)]++
-		})
+		}
 	}
 
 	// Calls the gate must refuse without disconnecting: a server-only
