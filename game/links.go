@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -28,6 +29,9 @@ type dispLink struct {
 	mu   sync.Mutex
 	link netproto.Link
 	kick chan struct{}
+	// closing: shutdown closed the link on purpose (the game stops or
+	// froze); the loop must not redial.
+	closing atomic.Bool
 
 	// tick goroutine only
 	lastSend time.Time
@@ -76,6 +80,7 @@ func (d *dispLink) flush() {
 
 // shutdown flushes what is queued (best effort) and closes the link.
 func (d *dispLink) shutdown() {
+	d.closing.Store(true)
 	if l := d.current(); l != nil {
 		_ = l.Flush()
 		_ = l.Close()
@@ -102,7 +107,7 @@ func (g *Game) linkOptions() netproto.Options {
 func (g *Game) connLoop(ctx context.Context, d *dispLink) {
 	backoff := minBackoff
 	log := g.log.With(zap.String("dispatcher", d.addr))
-	for ctx.Err() == nil {
+	for ctx.Err() == nil && !d.closing.Load() {
 		l, did, err := g.dial(ctx, d.addr)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -143,7 +148,7 @@ func (g *Game) connLoop(ctx context.Context, d *dispLink) {
 		stop()
 		l.Close()
 		wg.Wait()
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || d.closing.Load() {
 			return
 		}
 		log.Warn("dispatcher link down", zap.Error(err))
