@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -193,15 +195,27 @@ func freeze(ctx context.Context, a *App, r runDir, ps []process, timeout time.Du
 	}
 	began := time.Now()
 	before := map[string]time.Time{}
+	logAt := map[string]int64{}
 	for _, p := range games {
 		if fi, err := os.Stat(snapshotOf(r, cl, p.ID)); err == nil {
 			before[p.Name] = fi.ModTime()
+		}
+		if fi, err := os.Stat(r.log(p.Name)); err == nil {
+			logAt[p.Name] = fi.Size()
 		}
 		if err := syscall.Kill(p.PID, syscall.SIGHUP); err != nil {
 			return fmt.Errorf("freeze %s (pid %d): %w", p.Name, p.PID, err)
 		}
 	}
-	if err := waitGoneCtx(ctx, r, games, timeout); err != nil {
+	aborted := func() string {
+		for _, p := range games {
+			if alive(p) && logSays(r.log(p.Name), logAt[p.Name], "FREEZE ABORTED") {
+				return p.Name
+			}
+		}
+		return ""
+	}
+	if err := waitGoneCtx(ctx, r, games, timeout, aborted); err != nil {
 		var logs strings.Builder
 		for _, p := range games {
 			if alive(p) {
@@ -230,8 +244,23 @@ func freeze(ctx context.Context, a *App, r runDir, ps []process, timeout time.Du
 	return nil
 }
 
-// waitGoneCtx is waitGone that also ends with ctx.
-func waitGoneCtx(ctx context.Context, r runDir, ps []process, timeout time.Duration) error {
+// logSays reports whether the log at path has what after offset from.
+func logSays(path string, from int64, what string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if _, err := f.Seek(from, io.SeekStart); err != nil {
+		return false
+	}
+	b, err := io.ReadAll(io.LimitReader(f, 1<<20))
+	return err == nil && bytes.Contains(b, []byte(what))
+}
+
+// waitGoneCtx is waitGone that also ends with ctx, and as soon as failed
+// names a process that will not go.
+func waitGoneCtx(ctx context.Context, r runDir, ps []process, timeout time.Duration, failed func() string) error {
 	done := make(chan error, 1)
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -240,6 +269,9 @@ func waitGoneCtx(ctx context.Context, r runDir, ps []process, timeout time.Durat
 		for wctx.Err() == nil {
 			if err := waitGone(r, ps, 0); err == nil {
 				done <- nil
+				return
+			} else if name := failed(); name != "" {
+				done <- fmt.Errorf("%s could not freeze and carries on", name)
 				return
 			} else if time.Now().After(deadline) {
 				done <- err

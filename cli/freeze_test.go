@@ -86,7 +86,26 @@ func TestFreezeRestoreReload(t *testing.T) {
 		return ""
 	}
 
+	// A freeze that cannot write its snapshot (the directory is a file)
+	// is given up: the game carries on, freeze says so at once.
+	cl, err := runCluster(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snapDir := filepath.Dir(snapshotOf(r, cl, 1))
+	if err := os.WriteFile(snapDir, []byte("in the way"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	code, out, errOut := runSwap(ctx, "freeze", "-run", runDir, "-timeout", "20s")
+	if code != 1 || !strings.Contains(errOut, "game.1 could not freeze and carries on") || !strings.Contains(errOut, "FREEZE ABORTED") {
+		t.Fatalf("freeze without a snapshot directory: %d\n%s%s", code, out, errOut)
+	}
+	if ps, _ := readManifest(r); !alive(ps[indexProcess(ps, "game.1")]) {
+		t.Fatal("game.1 stopped after an aborted freeze")
+	}
+	os.Remove(snapDir)
+
+	code, out, errOut = runSwap(ctx, "freeze", "-run", runDir, "-timeout", "20s")
 	if code != 0 || !strings.Contains(out, "froze game.1") {
 		t.Fatalf("freeze: %d\n%s%s", code, out, errOut)
 	}
@@ -94,12 +113,8 @@ func TestFreezeRestoreReload(t *testing.T) {
 	if i := indexProcess(ps, "game.1"); i < 0 || alive(ps[i]) {
 		t.Fatalf("game.1 still running after freeze: %+v", ps)
 	}
-	if _, err := os.Stat(filepath.Join(runDir, "snapshots", "game-1.snap")); err != nil {
-		// The default snapshot_dir; find what the cluster file says.
-		cl, _ := runCluster(r)
-		if _, err := os.Stat(snapshotOf(r, cl, 1)); err != nil {
-			t.Fatalf("no snapshot after freeze: %v", err)
-		}
+	if _, err := os.Stat(snapshotOf(r, cl, 1)); err != nil {
+		t.Fatalf("no snapshot after freeze: %v", err)
 	}
 	if code, _, errOut := runSwap(ctx, "freeze", "-run", runDir); code != 1 || !strings.Contains(errOut, "nothing to freeze") {
 		t.Errorf("second freeze: %d %s", code, errOut)
