@@ -116,3 +116,23 @@ func (c *cluster) leftClients(want map[string]float64) map[string]float64 {
 	}
 	return want
 }
+
+// disconnects returns gate p's client disconnections by reason.
+func (c *cluster) disconnects(ctx context.Context, p *proc) map[string]float64 {
+	c.t.Helper()
+	fams, err := metrics.Scrape(ctx, nil, "http://"+c.metrics[p]+"/metrics")
+	if err != nil {
+		c.t.Fatalf("scrape %s: %v", p.name, err)
+	}
+	out := map[string]float64{}
+	if mf := fams["ecsworld_client_disconnects_total"]; mf != nil {
+		for _, m := range mf.GetMetric() {
+			for _, lp := range m.GetLabel() {
+				if lp.GetName() == "reason" {
+					out[lp.GetValue()] += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return out
+}
