@@ -26,6 +26,9 @@ var ErrFrozen = errors.New("game: frozen")
 // starts empty.
 var ErrRestore = errors.New("game: cannot restore")
 
+// ErrFreezing: the game is freezing; a migration cannot start now.
+var ErrFreezing = errors.New("game: freezing")
+
 // DefaultFreezeTimeout is the default Config.FreezeTimeout.
 const DefaultFreezeTimeout = 10 * time.Second
 
@@ -156,6 +159,16 @@ func (g *Game) freezeStep() bool {
 	if busy {
 		g.log.Error("freeze: work still in flight is lost", zap.Int("inbox", len(g.inbox)),
 			zap.Int("rpc_queue", g.rpc.Len()), zap.Int("migrations", len(g.migrations)))
+	}
+	// A migration whose hold never came stays (the entity is in the
+	// snapshot); the dispatcher's hold is released so the entity's traffic
+	// flows (to the queue, then to the restored game).
+	for id, m := range g.migrations {
+		if !m.held {
+			delete(g.migrations, id)
+			g.st.migrateAborts.Add(1)
+			g.sendShard(uint64(id), &netproto.MigrateDone{Entity: uint64(id), Game: g.id})
+		}
 	}
 	g.world.Each(func(e *ecs.Entity) bool {
 		e.Type().Hooks().OnFreeze(e)

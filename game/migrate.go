@@ -58,6 +58,10 @@ func (g *Game) Migrate(e *ecs.Entity, to uint16, space ecs.EntityID, pos ecs.Vec
 		return fmt.Errorf("game: migrate %s to game %d: not another game", e, to)
 	case g.migrations[e.ID()] != nil:
 		return fmt.Errorf("game: migrate %s: %w", e, ErrMigrating)
+	case g.frz != nil:
+		// Its MigrateHold would wait in the frozen queue: the entity
+		// stays, and goes with the snapshot.
+		return fmt.Errorf("game: migrate %s: %w", e, ErrFreezing)
 	}
 	err := g.sendShard(uint64(e.ID()), &netproto.MigrateRequest{Entity: uint64(e.ID()), From: g.id, To: to, Space: uint64(space)})
 	if err != nil {
