@@ -247,6 +247,12 @@ func (g *Game) adoptSnapshot(r *snapshot.Restored) error {
 		}
 	}
 	g.world.ResetTick()
+	// Call ids are not in the snapshot: start above any id the frozen
+	// process can have used (it counted from 1, or from its own restore's
+	// clock, one per call), so a reply to one of its calls, delivered from
+	// the dispatchers' queues, is never taken for a reply to one of ours.
+	g.nextID = uint64(time.Now().UnixNano())
+	g.callBase = g.nextID
 	bound := 0
 	g.world.Each(func(e *ecs.Entity) bool {
 		// The dispatchers kept the routes of a frozen game: every entity
@@ -261,6 +267,17 @@ func (g *Game) adoptSnapshot(r *snapshot.Restored) error {
 	g.log.Info("world restored", zap.Uint64("tick", tick), zap.Int("entities", g.world.Len()),
 		zap.Int("timers", len(list)), zap.Int("clients", bound))
 	return nil
+}
+
+// frozenReply reports (and counts) a reply to a call the frozen process
+// made: its callback went with that process.
+func (g *Game) frozenReply(id uint64) bool {
+	if g.callBase == 0 || id > g.callBase {
+		return false
+	}
+	g.st.frozenReplies.Add(1)
+	g.warn.Info("reply to a call of the frozen process: dropped", zap.Uint64("call", id))
+	return true
 }
 
 // runRestored runs OnRestored on every entity and Setup.OnRestore, on the

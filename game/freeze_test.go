@@ -205,8 +205,12 @@ func TestGameFreezeRestore(t *testing.T) {
 			}
 		}
 	}
-	if s := g2.Stats(); s.Clients != 1 {
-		t.Errorf("restored Stats.Clients = %d, want 1", s.Clients)
+	// A reply to a call the frozen process made is dropped quietly, not
+	// taken for one of the new process's calls.
+	fd.send(1, &netproto.CallReply{CallID: 3, To: netproto.Peer{Role: netproto.RoleGame, ID: 1}})
+	eventually(t, "the frozen process's reply counted", func() bool { return g2.Stats().FrozenReplies == 1 })
+	if s := g2.Stats(); s.Clients != 1 || s.Refused != 0 {
+		t.Errorf("restored Stats: %d clients (want 1), %d refused (want 0)", s.Clients, s.Refused)
 	}
 }
 

@@ -149,6 +149,7 @@ type Game struct {
 	frzInfo    FreezeInfo
 	frzDone    bool
 	restoreDur time.Duration
+	callBase   uint64 // call ids at or below it were the frozen process's
 }
 
 // inMsg is one item of the inbox: a decoded message from dispatcher link

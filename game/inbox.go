@@ -103,6 +103,9 @@ func (g *Game) onCallEntity(m *netproto.CallEntity) {
 
 func (g *Game) onCallReply(m *netproto.CallReply) {
 	p, ok := g.pending[m.CallID]
+	if !ok && g.frozenReply(m.CallID) {
+		return
+	}
 	if !ok || m.To.Role != netproto.RoleGame || m.To.ID != g.id {
 		g.refuse("CallReply for no pending call", zap.Uint64("call", m.CallID))
 		return
@@ -270,6 +273,9 @@ func (g *Game) onServiceRegistered(m *netproto.ServiceRegistered) {
 
 func (g *Game) onServiceLookupReply(m *netproto.ServiceLookupReply) {
 	l, ok := g.lookups[m.CallID]
+	if !ok && g.frozenReply(m.CallID) {
+		return
+	}
 	if !ok {
 		g.refuse("ServiceLookupReply for no lookup", zap.String("name", m.Name))
 		return

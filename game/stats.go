@@ -15,7 +15,7 @@ type counters struct {
 	callTimeouts, bootFailures, createFailures              atomic.Uint64
 	migratedOut, migratedIn, migrateAborts, migrateFailures atomic.Uint64
 	hookPanics, dialErrors, backlogged                      atomic.Uint64
-	freezeAborts                                            atomic.Uint64
+	freezeAborts, frozenReplies                             atomic.Uint64
 	connected                                               atomic.Int64
 	entities, spaces, clients                               atomic.Int64
 }
@@ -61,6 +61,9 @@ type Stats struct {
 	// FreezeAborts: freezes given up (an ack missing within
 	// Config.FreezeTimeout, a snapshot not written); the game carried on.
 	FreezeAborts uint64
+	// FrozenReplies: replies that reached a restored game for calls its
+	// frozen predecessor made (their callbacks went with it): dropped.
+	FrozenReplies uint64
 	// Observers are the clients watching this game's spaces (the live
 	// map); ObserverFrames counts the view frames encoded (each once), and
 	// ObserverTruncated the entities left out of rounds over
@@ -85,7 +88,7 @@ func (g *Game) Stats() Stats {
 		CallTimeouts: c.callTimeouts.Load(), BootFailures: c.bootFailures.Load(), CreateFailures: c.createFailures.Load(),
 		MigratedOut: c.migratedOut.Load(), MigratedIn: c.migratedIn.Load(),
 		MigrateAborts: c.migrateAborts.Load(), MigrateFailures: c.migrateFailures.Load(),
-		HookPanics: c.hookPanics.Load(), DialErrors: c.dialErrors.Load(), FreezeAborts: c.freezeAborts.Load(),
+		HookPanics: c.hookPanics.Load(), DialErrors: c.dialErrors.Load(), FreezeAborts: c.freezeAborts.Load(), FrozenReplies: c.frozenReplies.Load(),
 		Observers: int(g.obs.n.Load()), ObserverFrames: g.obs.frames.Load(), ObserverTruncated: g.obs.truncated.Load(),
 	}
 }
