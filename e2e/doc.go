@@ -20,8 +20,12 @@
 // test game's debug endpoint (its own counters, game.Stats and each
 // avatar's AOI, see examples/test_game). The logs of every process are
 // kept in the test's temporary directory (E2E_LOGDIR=DIR copies those of
-// failed tests there, of every test with E2E_KEEPLOGS=1 too); no line at
-// warn level or above may appear except where the test provoked it.
+// failed tests there, of every test with E2E_KEEPLOGS=1 too;
+// E2E_GATE_DEBUG=1 runs the gates at debug level); no line at warn level
+// or above may appear except where the test provoked it. Log lines are
+// sampled by the processes, so what must be exact is checked on the
+// counters (each provoked disconnection is one more count of its reason
+// on the gate).
 //
 // Views are compared with the server's AOI at rest: the bots stop
 // walking, the monsters are frozen (debug endpoint), and each bot's set of
