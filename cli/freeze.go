@@ -130,7 +130,11 @@ after the restore.`,
 				}
 				began := time.Now()
 				if err := freeze(ctx, a, r, ps, *timeout); err != nil {
-					return err
+					// Those that froze are brought back; the others carry on.
+					if !anyGameDown(ps) {
+						return err
+					}
+					return errors.Join(err, restore(ctx, a, r, ps, *bin, *timeout))
 				}
 				if err := restore(ctx, a, r, ps, *bin, *timeout); err != nil {
 					return err
@@ -140,6 +144,16 @@ after the restore.`,
 			}
 		},
 	}
+}
+
+// anyGameDown reports whether a game of ps is not running.
+func anyGameDown(ps []process) bool {
+	for _, p := range ps {
+		if p.Role == config.RoleGame && !alive(p) {
+			return true
+		}
+	}
+	return false
 }
 
 // gameProgram is the absolute path of the game program in bin.
