@@ -31,8 +31,10 @@ type Link interface {
 	Flush() error
 	// Recv returns the next frame's type (compression flags removed) and
 	// payload, valid until the next Recv. A framing or decompression error
-	// (ErrFrameTooLarge, ErrTruncated, ErrMalformed) closes the link: the
-	// stream cannot be resynchronised. A clean close by the peer is io.EOF
+	// (ErrFrameTooLarge, ErrTruncated, ErrMalformed) sticks: the stream
+	// cannot be resynchronised, so every later Recv returns it; the link
+	// stays writable so that its owner can send a last Disconnect (Send,
+	// Flush) before it calls Close. A clean close by the peer is io.EOF
 	// (TCP, WebSocket; KCP has no close, only silence). After Close, Recv
 	// returns ErrLinkClosed. An idle peer past ReadTimeout is a timeout
 	// (IsTimeout): TCP and KCP links stay usable after it, a WebSocket
@@ -294,8 +296,10 @@ func (l *streamLink) Recv() (MsgType, []byte, error) {
 	default:
 	}
 	if errors.Is(err, ErrFrameTooLarge) || errors.Is(err, ErrTruncated) || errors.Is(err, ErrMalformed) {
+		// The stream is lost (nothing after a bad frame can be trusted), so
+		// the error sticks for Recv; but the link stays writable, so that
+		// its owner can tell the peer why before it closes the link.
 		err = fmt.Errorf("netproto: %s link from %v: %w", l.transport, l.conn.RemoteAddr(), err)
-		l.fail(err)
 	} else if !errors.Is(err, io.EOF) && !IsTimeout(err) {
 		l.fail(err)
 	}
