@@ -80,9 +80,10 @@
 //     ClientDisconnected or GateDown ends it. The dispatcher places an
 //     observer on one game like any client, so with several games an
 //     observer sees the spaces of that one game.
-//   - ClientDisconnected for a client this game does not know is ignored
-//     when it names no entity (dispatchers send those to every game), and
-//     counted as refused otherwise.
+//   - ClientDisconnected for a client this game has no entity bound to is
+//     ignored: with no entity, the dispatchers send it to every game; with
+//     one, it is a gate's answer to a ClientBound that overtook the
+//     client's leave, after the first ClientDisconnected unbound it.
 //
 // # Freeze and restore
 //

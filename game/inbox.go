@@ -181,11 +181,12 @@ func (g *Game) onClientDisconnected(m *netproto.ClientDisconnected) {
 		})
 	}
 	if e == nil {
-		if m.Entity != 0 {
-			g.refuse("ClientDisconnected for no bound entity", zap.Uint64("client", m.Client), zap.Uint64("entity", m.Entity))
-		}
-		// Entity 0: the dispatchers tell every game about a client that
-		// left before it was bound; the others ignore it.
+		// The client is gone already, which is all this message says:
+		// entity 0 is a client that left before it was bound (the
+		// dispatchers tell every game, the others ignore it); an entity is
+		// a gate answering a ClientBound that overtook the client's leave,
+		// after the first ClientDisconnected unbound it here.
+		g.log.Debug("ClientDisconnected for a client no longer bound", zap.Uint64("client", m.Client), zap.Uint64("entity", m.Entity))
 		return
 	}
 	e.SetClient(ecs.ClientBinding{}) // runs OnClientDisconnected
