@@ -51,9 +51,20 @@
 //     OnCreated or OnClientConnected, then enters the space with the enter
 //     hooks. The hand-off (encode, send, remove) runs in the outbox stage of
 //     the tick the MigrateHold arrives in, so the entity finishes that tick
-//     here: calls already queued for it run. Its client keeps the entity
-//     and gets destroys for what it saw here and creates for what it sees
-//     there. A MigrateHold that does not
+//     here: calls already queued for it run. Its client keeps the entity,
+//     and its view goes with it (systems.Sync.Migrating, then Adopt
+//     there): from the hand-off on this game sends that client nothing
+//     (no destroys, positions or deltas), the blob lists what the client
+//     holds from here, and the target game first sends the client
+//     destroys for all of that, then creates for what the entity sees
+//     there (an entity in both is destroyed and created again, with the
+//     target's state). A bound entity's MigrateData goes through
+//     Shard(its gate), not Shard(entity): it follows, on the same link,
+//     every frame this game made for the client, CallClient frames still
+//     pending included (sent at once), so the dispatcher passes all of
+//     them to the gate before the target game can make its first frame
+//     for the client, whatever the order of the two games' streams.
+//     A MigrateHold that does not
 //     come within Config.MigrateTimeout aborts the migration (the entity
 //     stays, and MigrateDone naming this game releases the dispatcher's
 //     hold).

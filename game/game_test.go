@@ -654,21 +654,12 @@ func TestGameMigration(t *testing.T) {
 		}
 		return e.ID()
 	})
-	// Game 1 shows the client the guard, then takes it back when the hero
-	// leaves, but not the hero itself.
+	// Game 1 shows the client the guard; the view goes with the hero, so
+	// game 2 takes the guard back (below), not game 1.
 	fd.batchWith(t, 1, b.Gate, "the guard's create", func(cm clientMsg) bool {
 		ce, ok := cm.msg.(*netproto.CreateEntity)
 		return ok && ce.Entity == uint64(guard)
 	})
-	msgs, _ := fd.batchWith(t, 1, b.Gate, "the guard's destroy", func(cm clientMsg) bool {
-		d, ok := cm.msg.(*netproto.DestroyEntity)
-		return ok && d.Entity == uint64(guard) && slices.Equal(cm.clients, []uint64{uint64(b.Client)})
-	})
-	for _, cm := range msgs {
-		if d, ok := cm.msg.(*netproto.DestroyEntity); ok && d.Entity == uint64(hero) {
-			t.Error("the migrating player was destroyed on its client")
-		}
-	}
 	fd.expect(t, 2, "MigrateDone", func(m netproto.Message) bool {
 		d, ok := m.(*netproto.MigrateDone)
 		return ok && d.Entity == uint64(hero) && d.Game == 2
@@ -711,16 +702,34 @@ func TestGameMigration(t *testing.T) {
 		st.pos != (ecs.Vec3{X: 100}) || st.timers != 1 || !slices.Equal(st.bag.([]any), []any{"map"}) {
 		t.Errorf("on game 2: %+v", st)
 	}
-	// Game 2 tells the gate about the binding and shows the client its new
-	// neighbours, but not itself again (the client kept it).
-	msgs, _ = fd.batchWith(t, 2, b.Gate, "the new neighbour's create", func(cm clientMsg) bool {
+	// Game 2 tells the gate about the binding, takes back what game 1
+	// showed (the guard) and shows the client its new neighbours, but
+	// not itself again (the client kept it).
+	msgs, _ := fd.batchWith(t, 2, b.Gate, "the new neighbour's create", func(cm clientMsg) bool {
 		ce, ok := cm.msg.(*netproto.CreateEntity)
 		return ok && ce.Entity == uint64(there.mob)
 	})
-	for _, cm := range msgs {
-		if ce, ok := cm.msg.(*netproto.CreateEntity); ok && ce.Entity == uint64(hero) {
-			t.Error("migrated player re-created on its client")
+	guardGone, created := -1, -1
+	for i, cm := range msgs {
+		switch m := cm.msg.(type) {
+		case *netproto.CreateEntity:
+			if m.Entity == uint64(hero) {
+				t.Error("migrated player re-created on its client")
+			}
+			if m.Entity == uint64(there.mob) {
+				created = i
+			}
+		case *netproto.DestroyEntity:
+			if m.Entity == uint64(hero) {
+				t.Error("the migrating player was destroyed on its client")
+			}
+			if m.Entity == uint64(guard) && slices.Equal(cm.clients, []uint64{uint64(b.Client)}) {
+				guardGone = i
+			}
 		}
+	}
+	if guardGone < 0 || guardGone > created {
+		t.Errorf("game 2's batch: guard's destroy at %d, neighbour's create at %d; want the destroy first", guardGone, created)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ecsworld/ecsworld/ecs"
 	"github.com/ecsworld/ecsworld/netproto"
+	"github.com/ecsworld/ecsworld/systems"
 )
 
 // migration is an entity of ours waiting for its dispatcher's MigrateHold.
@@ -35,7 +36,17 @@ type migrant struct {
 	Dest       *netproto.Vec3    `cbor:"10,keyasint,omitempty"`
 	Speed      float32           `cbor:"11,keyasint,omitempty"`
 	AOIRadius  float32           `cbor:"12,keyasint,omitempty"`
+	// Shown and Fresh are the client's view, handed over with the entity
+	// (systems.SyncView): the entities its client holds from this game,
+	// and whether the client lacks the entity itself. A blob without them
+	// (an older game, which sent the destroys itself) adopts as before.
+	Shown []uint64 `cbor:"13,keyasint,omitempty"`
+	Fresh bool     `cbor:"14,keyasint,omitempty"`
 }
+
+// maxShown bounds a migrant's Shown list (a peer's blob is not trusted
+// blindly); a longer one is refused as a bad blob.
+const maxShown = 1 << 16
 
 // migrantTimer is a timer with its delay from the tick it left in.
 type migrantTimer struct {
@@ -108,18 +119,34 @@ func (g *Game) handOffOne(mg *migration) {
 		release()
 		return
 	}
-	blob, err := g.encodeMigrant(e, mg.pos)
+	// The client's view goes with e: from here on this game sends that
+	// client nothing, and the new game replaces the view. What was sent
+	// to it so far (this tick's sync included) is already queued on the
+	// link to Shard(gate); MigrateData goes on that same link, after the
+	// client frames still pending, so B's frames for the client, made
+	// after MigrateData reached B, reach the gate after all of ours.
+	b := e.Client()
+	view := g.sync.Migrating(e)
+	key := uint64(id)
+	if b.Bound() {
+		key = uint64(b.Gate)
+		g.flushExtrasOf(b)
+	}
+	blob, err := g.encodeMigrantView(e, mg.pos, view)
 	if err == nil {
-		err = g.sendShard(uint64(id), &netproto.MigrateData{Entity: uint64(id), Space: uint64(mg.space), To: mg.to, Blob: blob})
+		err = g.sendShard(key, &netproto.MigrateData{Entity: uint64(id), Space: uint64(mg.space), To: mg.to, Blob: blob})
 	}
 	if err != nil {
-		// The entity stays here, outside any space.
+		// The entity stays here, outside any space, and its client's
+		// view comes back to this game's sync stage.
 		g.st.migrateAborts.Add(1)
 		g.log.Error("migration aborted", zap.Stringer("entity", e), zap.Uint16("to", mg.to), zap.Error(err))
+		if b.Bound() {
+			g.sync.Adopt(e, view)
+		}
 		release()
 		return
 	}
-	g.sync.Migrating(e)
 	g.timers.CancelEntity(id)
 	if err := g.world.Remove(e); err != nil {
 		g.log.Error("migrated entity not removed", zap.Stringer("entity", e), zap.Error(err))
@@ -132,10 +159,20 @@ func (g *Game) handOffOne(mg *migration) {
 
 // encodeMigrant encodes e, placed at pos (where it enters its new space).
 func (g *Game) encodeMigrant(e *ecs.Entity, pos ecs.Vec3) ([]byte, error) {
+	return g.encodeMigrantView(e, pos, systems.SyncView{Held: true})
+}
+
+// encodeMigrantView is encodeMigrant with view, what e's client holds from
+// this game.
+func (g *Game) encodeMigrantView(e *ecs.Entity, pos ecs.Vec3, view systems.SyncView) ([]byte, error) {
 	mg := migrant{
 		Type: e.Type().Name(), Pos: vec(pos), Yaw: e.Yaw(), Attrs: e.Attrs().ToMap(),
 		Gate: e.Client().Gate, Client: uint64(e.Client().Client),
 		Velocity: vec(e.Velocity()), AOIRadius: e.AOIRadius(),
+		Fresh: e.Client().Bound() && !view.Held,
+	}
+	for _, s := range view.Shown {
+		mg.Shown = append(mg.Shown, uint64(s))
 	}
 	for _, c := range e.Components() {
 		v, ok := c.GetAny(e)
@@ -177,7 +214,11 @@ func (g *Game) onMigrateData(m *netproto.MigrateData) {
 		return
 	}
 	var mg migrant
-	if err := g.codec.UnmarshalValue(m.Blob, &mg); err != nil {
+	err := g.codec.UnmarshalValue(m.Blob, &mg)
+	if err == nil && len(mg.Shown) > maxShown {
+		err = fmt.Errorf("%d entities shown, more than %d", len(mg.Shown), maxShown)
+	}
+	if err != nil {
 		g.st.migrateFailures.Add(1)
 		g.log.Error("migrating entity lost: bad blob", zap.Stringer("entity", id), zap.Error(err))
 		done()
@@ -200,7 +241,11 @@ func (g *Game) onMigrateData(m *netproto.MigrateData) {
 	}
 	g.routed[id] = true
 	if e.Client().Bound() {
-		g.sync.Adopt(e)
+		view := systems.SyncView{Held: !mg.Fresh, Shown: make([]ecs.EntityID, len(mg.Shown))}
+		for i, s := range mg.Shown {
+			view.Shown[i] = ecs.EntityID(s)
+		}
+		g.sync.Adopt(e, view)
 	}
 	g.st.migratedIn.Add(1)
 	done()

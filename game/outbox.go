@@ -296,3 +296,41 @@ func (g *Game) expire(now time.Time) {
 		}
 	}
 }
+
+// flushExtrasOf sends now the client frames made outside the sync stage
+// (CallClient) still pending for b, so they leave before the MigrateData
+// that hands b's entity over: the next game's frames for b must find
+// nothing of ours behind them.
+func (g *Game) flushExtrasOf(b ecs.ClientBinding) {
+	o := &g.out
+	limit := o.limit
+	if limit <= 0 {
+		limit = g.cfg.Game.Link.MaxFrame / 2
+	}
+	var bt *netproto.GateBatch
+	size := 0
+	send := func() {
+		if bt != nil && g.sendShard(uint64(b.Gate), bt) == nil {
+			g.st.batchesOut.Add(1)
+		}
+		bt, size = nil, 0
+	}
+	kept := o.pending[:0]
+	for _, x := range o.pending {
+		if x.b != b {
+			kept = append(kept, x)
+			continue
+		}
+		if bt != nil && size+len(x.frame) > limit {
+			send()
+		}
+		if bt == nil {
+			bt = &netproto.GateBatch{Gate: b.Gate, Game: g.id}
+		}
+		bt.Items = append(bt.Items, netproto.BatchItem{Clients: []uint64{uint64(b.Client)}, Frames: x.frame})
+		size += len(x.frame) + 16
+	}
+	send()
+	clear(o.pending[len(kept):])
+	o.pending = kept
+}

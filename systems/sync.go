@@ -46,7 +46,8 @@ type SyncGroup struct {
 type SyncFrame struct {
 	Kind SyncFrameKind
 	// ID and Type name the entity (it may be destroyed: only these are
-	// meant to be read then).
+	// meant to be read then). Type is empty in the destroy of an entity a
+	// client got from the game it migrated from, when it is not here.
 	ID   ecs.EntityID
 	Type string
 	// Create: the state the clients start from. Attrs holds the plain
@@ -137,9 +138,11 @@ const DefaultSyncSweep = 10
 // Bindings: when an entity becomes bound, its client gets the entity
 // itself (IsPlayer) and everything it sees; when it loses the client (to
 // another entity, or destroyed), the client gets destroys for all of
-// that, except for clients that are gone (ClientGone, GateGone) and except
-// the entity itself when it migrates (Migrating). The game tells the stage
-// about bindings it makes with Notice; a periodic sweep finds the others.
+// that, except for clients that are gone (ClientGone, GateGone). An entity
+// that migrates takes its client's view with it (Migrating, then Adopt on
+// the next game's stage): this stage sends that client nothing more, and
+// the next one replaces the view. The game tells the stage about bindings
+// it makes with Notice; a periodic sweep finds the others.
 //
 // All methods belong to the tick goroutine.
 type Sync struct {
@@ -153,7 +156,7 @@ type Sync struct {
 
 	noticed  []*ecs.Entity
 	adopted  map[ecs.EntityID]bool
-	migrated map[ecs.EntityID]bool
+	handedIn map[ecs.EntityID][]ecs.EntityID // adopted views: what their clients hold from the game they left
 	gone     map[ecs.ClientID]bool
 	goneGate map[uint16]bool
 	moved    map[ecs.EntityID]*ecs.Entity // since the last position send
@@ -163,6 +166,7 @@ type Sync struct {
 	// per-Update scratch
 	out      SyncOutput
 	destroys []syncReq
+	drops    []syncDrop // destroys of handed-in views
 	creates  []syncReq
 	players  []syncReq
 	created  map[syncPair]int // creates of this tick: index in creates, -1 for a player's own
@@ -196,6 +200,13 @@ type syncPair struct {
 }
 
 // syncReq is one (client, entity) create or destroy before grouping.
+// syncDrop is a destroy for an entity a client got from another game,
+// which may not exist here.
+type syncDrop struct {
+	b  ecs.ClientBinding
+	id ecs.EntityID
+}
+
 type syncReq struct {
 	b         ecs.ClientBinding
 	e         *ecs.Entity
@@ -215,7 +226,7 @@ func NewSync(w *ecs.World, opts SyncOptions) *Sync {
 		seenBy:   make(map[ecs.EntityID]map[*syncWatcher]uint64),
 		types:    make(map[*ecs.EntityType]*syncType),
 		adopted:  make(map[ecs.EntityID]bool),
-		migrated: make(map[ecs.EntityID]bool),
+		handedIn: make(map[ecs.EntityID][]ecs.EntityID),
 		gone:     make(map[ecs.ClientID]bool),
 		goneGate: make(map[uint16]bool),
 		moved:    make(map[ecs.EntityID]*ecs.Entity),
@@ -239,24 +250,66 @@ func (s *Sync) Notice(e *ecs.Entity) {
 	}
 }
 
-// Adopt is Notice for an entity that arrived already bound (a migration or
-// a restore): its client already has the entity, so no IsPlayer create is
-// sent, only what it sees and, at the next position send, where the entity
-// is now.
-func (s *Sync) Adopt(e *ecs.Entity) {
-	if e != nil {
-		s.adopted[e.ID()] = true
-		s.noticed = append(s.noticed, e)
-	}
+// SyncView is what this stage told one client while it followed its
+// entity: it goes with a migrating entity, so that the next game takes the
+// client's view over instead of both games sending to it (their streams to
+// the gate are not ordered with each other).
+type SyncView struct {
+	// Held: the client has the entity itself (its IsPlayer create was
+	// made). When false the next game binds the client as new.
+	Held bool
+	// Shown: the other entities the client holds, in ID order.
+	Shown []ecs.EntityID
 }
 
-// Migrating tells the stage that e is about to leave this world for
-// another game with its client: the client gets destroys for what e saw
-// here, but keeps e itself. Call it before e is removed.
-func (s *Sync) Migrating(e *ecs.Entity) {
-	if e != nil {
-		s.migrated[e.ID()] = true
+// Adopt is Notice for an entity that arrived already bound (a migration):
+// its client already has the entity (v.Held), so no IsPlayer create is
+// sent. The client takes over its view from the game it left: in the
+// adopting Update it first gets destroys for every entity of v.Shown, then
+// creates for what e sees here (an entity in both is destroyed and created
+// again, so its state is this game's), and at the next position send,
+// where e is now. A view that does not hold e is bound as new (IsPlayer).
+func (s *Sync) Adopt(e *ecs.Entity, v SyncView) {
+	if e == nil {
+		return
 	}
+	if !v.Held {
+		s.noticed = append(s.noticed, e)
+		return
+	}
+	s.adopted[e.ID()] = true
+	if len(v.Shown) > 0 {
+		s.handedIn[e.ID()] = v.Shown
+	}
+	s.noticed = append(s.noticed, e)
+}
+
+// Migrating hands the view of e's client over: it returns what the client
+// was told, and from now on the stage sends that client nothing about it
+// (no destroys of what e saw here, no positions, no deltas); other
+// clients lose e as for any leave. Call it when e leaves, before it is
+// removed, after the last sync of its tick. If e's binding changed since
+// the stage followed it, the old client loses everything as usual and
+// the view returned does not hold e.
+func (s *Sync) Migrating(e *ecs.Entity) SyncView {
+	if e == nil {
+		return SyncView{}
+	}
+	w := s.watchers[e.ID()]
+	if w == nil || w.e != e || w.b != e.Client() || !w.b.Bound() {
+		return SyncView{}
+	}
+	v := SyncView{Held: true, Shown: make([]ecs.EntityID, 0, len(w.sees))}
+	for id := range w.sees {
+		if id != e.ID() {
+			v.Shown = append(v.Shown, id)
+		}
+	}
+	slices.Sort(v.Shown)
+	s.untrack(w)
+	delete(s.selfPos, e.ID())
+	delete(s.moved, e.ID())
+	return v
 }
 
 // ClientGone tells the stage that a client disconnected: nothing more is
@@ -330,7 +383,7 @@ func (s *Sync) Update(t *Tick) error {
 	clear(s.gone)
 	clear(s.goneGate)
 	clear(s.adopted)
-	clear(s.migrated)
+	clear(s.handedIn)
 	if s.opts.Emit != nil {
 		s.opts.Emit(&s.out)
 	}
@@ -343,6 +396,8 @@ func (s *Sync) reset(tick uint64) {
 	clear(s.out.Frames)
 	clear(s.out.Positions)
 	s.out = SyncOutput{Tick: tick, Bindings: s.out.Bindings[:0], Frames: s.out.Frames[:0], Positions: s.out.Positions[:0]}
+	clear(s.drops)
+	s.drops = s.drops[:0]
 	clear(s.destroys)
 	clear(s.creates)
 	clear(s.players)
@@ -358,19 +413,16 @@ func (s *Sync) reset(tick uint64) {
 // unbinds handles watchers that were destroyed or lost (or changed) their
 // client.
 func (s *Sync) unbinds() {
-	for id, w := range s.watchers {
+	for _, w := range s.watchers {
 		e := w.e
 		if !e.Destroyed() && e.Client() == w.b {
 			continue
 		}
-		migrated := s.migrated[id]
 		if !s.isGone(w.b) {
 			for _, t := range w.sees {
 				s.destroy(w.b, t)
 			}
-			if !migrated {
-				s.destroy(w.b, e)
-			}
+			s.destroy(w.b, e)
 		}
 		s.untrack(w)
 		if !e.Destroyed() && e.Client().Bound() {
@@ -455,6 +507,11 @@ func (s *Sync) bind(e *ecs.Entity) {
 	if adopted {
 		w.ownPos = true
 		s.moved[e.ID()] = e
+		for _, id := range s.handedIn[e.ID()] {
+			if id != e.ID() {
+				s.drops = append(s.drops, syncDrop{b: b, id: id})
+			}
+		}
 	} else {
 		s.players = append(s.players, syncReq{b: b, e: e})
 		s.created[syncPair{b.Client, e.ID()}] = -1
@@ -541,6 +598,7 @@ func (s *Sync) destroy(b ecs.ClientBinding, t *ecs.Entity) {
 
 // emitVisibility groups the tick's destroys and creates into frames.
 func (s *Sync) emitVisibility() {
+	s.emitDrops()
 	s.emitReqs(s.destroys, func(e *ecs.Entity) SyncFrame {
 		return SyncFrame{Kind: SyncDestroy, ID: e.ID(), Type: e.Type().Name()}
 	})
@@ -552,6 +610,30 @@ func (s *Sync) emitVisibility() {
 		return SyncFrame{Kind: SyncCreate, ID: e.ID(), Type: e.Type().Name(), Pos: e.Pos(), Yaw: e.Yaw(),
 			Attrs: s.visibleAttrs(e, false)}
 	})
+}
+
+// emitDrops emits the destroys of handed-in views, first: the creates of
+// this tick may name the same entities.
+func (s *Sync) emitDrops() {
+	slices.SortFunc(s.drops, func(a, b syncDrop) int { return cmp.Compare(a.id, b.id) })
+	for i := 0; i < len(s.drops); {
+		j := i
+		s.scratch = s.scratch[:0]
+		for ; j < len(s.drops) && s.drops[j].id == s.drops[i].id; j++ {
+			if !s.isGone(s.drops[j].b) {
+				s.scratch = append(s.scratch, s.drops[j].b)
+			}
+		}
+		if len(s.scratch) > 0 {
+			f := SyncFrame{Kind: SyncDestroy, ID: s.drops[i].id}
+			if e, ok := s.world.Entity(f.ID); ok {
+				f.Type = e.Type().Name()
+			}
+			f.To = s.group(s.scratch)
+			s.out.Frames = append(s.out.Frames, f)
+		}
+		i = j
+	}
 }
 
 // emitReqs sorts reqs by entity and emits one frame per entity with every

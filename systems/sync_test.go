@@ -327,12 +327,16 @@ func TestSyncUnbindings(t *testing.T) {
 		t.Errorf("destroyed player frames = %+v, want %+v", got, want)
 	}
 
-	// c migrates away: its client loses what c saw, but keeps c.
-	env.sync.Migrating(c)
+	// c migrates away: its view goes with it (what c saw), and this stage
+	// sends its client nothing more.
+	v := env.sync.Migrating(c)
+	if want := (SyncView{Held: true, Shown: []ecs.EntityID{n.ID()}}); !reflect.DeepEqual(v, want) {
+		t.Errorf("migrated view = %+v, want %+v", v, want)
+	}
 	c.Destroy()
 	out = env.tick()
-	if got, want := frames(out), []sent{{SyncDestroy, n.ID(), false, []ecs.ClientID{13}}}; !reflect.DeepEqual(got, want) {
-		t.Errorf("migrated player frames = %+v, want %+v", got, want)
+	if got := frames(out); len(got) != 0 {
+		t.Errorf("migrated player frames = %+v, want none", got)
 	}
 }
 
@@ -372,7 +376,7 @@ func TestSyncAdoptAndSweep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env.sync.Adopt(e)
+	env.sync.Adopt(e, SyncView{Held: true})
 	out := env.tick()
 	if got, want := frames(out), []sent{{SyncCreate, m.ID(), false, []ecs.ClientID{31}}}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("adopted frames = %+v, want neighbours only", got)
