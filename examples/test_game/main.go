@@ -8,7 +8,9 @@
 // linked to every dispatcher it writes -addrs FILE, a JSON object of the
 // addresses it bound ("metrics" when the config gives the game a metrics
 // address, where it serves Prometheus metrics; "debug" with -debug), and
-// it stops gracefully on SIGINT or SIGTERM.
+// it stops gracefully on SIGINT or SIGTERM. SIGHUP freezes it (ecsworld
+// freeze): the world goes to its snapshot and the process exits 0;
+// -restore starts it from that snapshot with every client still bound.
 //
 // The game:
 //
@@ -47,8 +49,6 @@
 //
 // It is for tests and demos: it has no authentication, so bind it to
 // loopback.
-//
-// -restore is reserved for the hot-swap issue: it is refused for now.
 package main
 
 import (
@@ -92,7 +92,7 @@ func run(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("test_game", flag.ContinueOnError)
 	path := fs.String("config", "cluster.toml", "cluster file")
 	id := fs.Uint("id", 1, "this game's id (its [game.N] section)")
-	restore := fs.Bool("restore", false, "restore from the freeze snapshot (reserved: not supported yet)")
+	restore := fs.Bool("restore", false, "start from this game's freeze snapshot (snapshot_dir) instead of empty")
 	debugAddr := fs.String("debug", "", "serve the debug endpoint on this address (\"\": none)")
 	addrsFile := fs.String("addrs", "", "once linked to every dispatcher, write the bound addresses (debug, metrics) to this file as JSON")
 	monsters := fs.Int("monsters", 20, "monsters in this game's arena")
@@ -105,9 +105,6 @@ func run(ctx context.Context, args []string) error {
 	}
 	if *id < 1 || *id > 65535 {
 		return fmt.Errorf("-id %d: must be 1..65535", *id)
-	}
-	if *restore {
-		return errors.New("-restore: not supported yet (the hot-swap issue builds it)")
 	}
 	if *monsters < 0 || *monsters > 100000 {
 		return fmt.Errorf("-monsters %d: must be 0..100000", *monsters)
@@ -135,7 +132,12 @@ func run(ctx context.Context, args []string) error {
 		monsters:  *monsters,
 		wanderers: ecs.NewQuery(wanderComp),
 	}
-	g, err := game.New(game.Config{Game: *cfg, Dispatchers: cl.DispatcherAddrs()}, w.setup(), log)
+	setup := w.setup()
+	setup.OnRestore = w.restored
+	g, err := game.New(game.Config{Game: *cfg, Dispatchers: cl.DispatcherAddrs(), Restored: *restore}, setup, log)
+	if err != nil && *restore {
+		return fmt.Errorf("-restore: %w", err)
+	}
 	if err != nil {
 		return err
 	}
@@ -143,6 +145,7 @@ func run(ctx context.Context, args []string) error {
 
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
+	g.FreezeOn(ctx, syscall.SIGHUP)
 	addrs := map[string]string{}
 	var msrv *metrics.Server
 	if cfg.Metrics != "" {
@@ -178,7 +181,32 @@ func run(ctx context.Context, args []string) error {
 	if msrv != nil {
 		msrv.Wait()
 	}
+	if errors.Is(err, game.ErrFrozen) {
+		return nil // the snapshot is written: the new binary takes over
+	}
 	return err
+}
+
+// restored finds, in a world restored from a snapshot, what start keeps
+// references to: the arena and this game's chat hub. The dispatchers
+// kept the services registered for them.
+func (w *world) restored(g *game.Game) error {
+	w.g = g
+	for _, s := range g.World().Spaces() {
+		if s.Type().Name() == "Arena" {
+			w.arena = s
+		}
+	}
+	if w.arena == nil {
+		return errors.New("the restored world has no arena")
+	}
+	g.World().Each(func(e *ecs.Entity) bool {
+		if e.Type().Name() == "ChatHub" {
+			w.hub = e.ID()
+		}
+		return true
+	})
+	return nil
 }
 
 // waitLinked reports whether g got linked to every dispatcher before ctx
