@@ -107,9 +107,14 @@
 // Game.SnapshotPath()), closes its links and Run returns ErrFrozen. A
 // missing ack within Config.FreezeTimeout, or a failed write, aborts the
 // freeze loudly: FreezeResume to every dispatcher, and the game carries on.
-// Lost in a freeze: replies to this game's own calls still pending (the
-// new binary refuses them as for no call), observers (they stop getting
-// views), the service-lookup cache (it fills again).
+// No migration starts while freezing (ErrFreezing); one still waiting
+// for its MigrateHold is released (MigrateDone) and the entity stays.
+// Lost in a freeze: the callbacks of this game's own calls still pending
+// (the restored game numbers its calls above the old ids and drops those
+// replies, Stats.FrozenReplies), observers (they stop getting views), the
+// service-lookup cache (it fills again) and the list of services this
+// game won (the dispatchers keep them, but a dispatcher that restarts
+// later does not get them again from the restored game).
 //
 // Config.Restored makes New read the snapshot (ErrRestore when it is
 // missing, bad, incompatible or another game's: a restored game never
