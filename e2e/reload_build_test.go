@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,25 +11,40 @@ import (
 )
 
 // buildVariant builds examples/test_game into binDir as name, with one
-// line of one of its files changed (old, which must occur exactly once,
-// becomes new) through go build -overlay: a game binary with changed
-// method behaviour, the source tree untouched.
-func buildVariant(t *testing.T, name, file, old, new string) {
+// line of its sources changed (old, which must occur exactly once in the
+// .go files under examples/test_game, becomes new) through go build
+// -overlay: a game binary with changed method behaviour, the source tree
+// untouched.
+func buildVariant(t *testing.T, name, old, new string) {
 	t.Helper()
 	root, err := filepath.Abs("..")
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := filepath.Join(root, "examples", "test_game", file)
-	b, err := os.ReadFile(src)
+	var src string
+	var b []byte
+	found := 0
+	err = filepath.WalkDir(filepath.Join(root, "examples", "test_game"), func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if n := strings.Count(string(data), old); n > 0 {
+			src, b, found = path, data, found+n
+		}
+		return nil
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := strings.Count(string(b), old); n != 1 {
-		t.Fatalf("%s holds %q %d times, want once: update the variant of this test", src, old, n)
+	if found != 1 {
+		t.Fatalf("examples/test_game holds %q %d times, want once: update the variant of this test", old, found)
 	}
 	dir := t.TempDir()
-	changed := filepath.Join(dir, file)
+	changed := filepath.Join(dir, filepath.Base(src))
 	if err := os.WriteFile(changed, []byte(strings.Replace(string(b), old, new, 1)), 0o644); err != nil {
 		t.Fatal(err)
 	}

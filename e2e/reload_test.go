@@ -31,7 +31,7 @@ func TestReloadKeepsClients(t *testing.T) {
 	if testing.Short() {
 		nBots, play = 30, 2*time.Second
 	}
-	buildVariant(t, "test_game_v2", "world.go",
+	buildVariant(t, "test_game_v2",
 		`_ = e.Attrs().Set("level", e.Attrs().Int("level")+1)`,
 		`_ = e.Attrs().Set("level", e.Attrs().Int("level")+1000)`)
 	c := startCluster(t, spec{Dispatchers: 2, Games: 1, Gates: 2, Monsters: 10})
