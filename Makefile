@@ -3,8 +3,10 @@ GO ?= go
 
 .PHONY: demo test vet bench aoibench
 
+# demo runs a whole local cluster of the example game with bots and prints
+# the live map's address; Ctrl-C stops it.
 demo:
-	$(GO) run ./examples/monsters
+	$(GO) run ./cmd/ecsworld demo
 
 # test vets the tree and runs every test under the race detector.
 test: vet

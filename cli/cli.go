@@ -4,8 +4,12 @@
 // Each verb is one entry of the table App holds (see builtinVerbs): a
 // name, a one-line usage, a help text and a function. `ecsworld help`
 // lists the verbs that exist and `ecsworld help VERB` (or VERB -h) prints
-// one's help. Verbs still to come (demo, freeze, restore, reload) are
-// added as more entries.
+// one's help. Verbs still to come (freeze, restore, reload) are added as
+// more entries.
+//
+// `ecsworld demo` runs a whole cluster of the example game
+// (examples/test_game/arena) inside the ecsworld process instead, with
+// bots and the live map (package demo).
 //
 // `ecsworld start` runs every process as its own program, under a run
 // directory (default ./run):
@@ -27,6 +31,8 @@ import (
 	"io"
 	"slices"
 	"strings"
+
+	"github.com/ecsworld/ecsworld/examples/test_game/arena"
 )
 
 // Verb is one command of ecsworld.
@@ -56,10 +62,10 @@ func New(stdout, stderr io.Writer) *App {
 	return &App{Stdout: stdout, Stderr: stderr, verbs: builtinVerbs()}
 }
 
-// builtinVerbs is the verb table, in the order help lists them. demo,
-// freeze, restore and reload join here.
+// builtinVerbs is the verb table, in the order help lists them. freeze,
+// restore and reload join here.
 func builtinVerbs() []Verb {
-	return []Verb{buildVerb(), startVerb(), stopVerb(), killVerb(), statusVerb()}
+	return []Verb{buildVerb(), startVerb(), stopVerb(), killVerb(), statusVerb(), DemoVerb(arena.Setup, true)}
 }
 
 // Add adds a verb (or replaces the one of the same name).

@@ -5,9 +5,12 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -111,5 +114,66 @@ func TestDemoVerbUsage(t *testing.T) {
 	app.Add(DemoVerb(emptyGame, false))
 	if code := app.Main(context.Background(), []string{"demo", "-bots", "3"}); code != 2 {
 		t.Errorf("bots with a game that has none: exit %d, want 2", code)
+	}
+}
+
+// TestDemoCommandStopsOnSIGTERM builds cmd/ecsworld and runs `ecsworld
+// demo` from an empty working directory, as a person would: it prints the
+// URLs, the map answers, and SIGTERM stops it with status 0.
+func TestDemoCommandStopsOnSIGTERM(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds cmd/ecsworld")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	exe := filepath.Join(t.TempDir(), "ecsworld")
+	if out, err := exec.CommandContext(ctx, "go", "build", "-o", exe, "../cmd/ecsworld").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	cmd := exec.CommandContext(ctx, exe, "demo", "-bots", "5")
+	cmd.Dir = t.TempDir()
+	out := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	for !strings.Contains(out.String(), "Ctrl-C") {
+		select {
+		case err := <-exited:
+			t.Fatalf("demo exited early (%v):\n%s", err, out)
+		case <-ctx.Done():
+			cmd.Process.Kill()
+			t.Fatalf("demo printed no URLs:\n%s", out)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	m := regexp.MustCompile(`live map: (http://127\.0\.0\.1:\d+/\?token=\w+)`).FindStringSubmatch(out.String())
+	if m == nil {
+		cmd.Process.Kill()
+		t.Fatalf("no map URL:\n%s", out)
+	}
+	hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{}}
+	if resp, err := hc.Get(m[1]); err != nil || resp.StatusCode != 200 {
+		t.Errorf("GET %s: %v %v", m[1], resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	hc.CloseIdleConnections()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("demo after SIGTERM: %v\n%s", err, out)
+		}
+	case <-ctx.Done():
+		cmd.Process.Kill()
+		t.Fatalf("demo did not stop on SIGTERM:\n%s", out)
+	}
+	if !strings.Contains(out.String(), "stopped") {
+		t.Errorf("no stop line:\n%s", out)
 	}
 }

@@ -214,7 +214,9 @@ func (d *Demo) startBots(ctx context.Context, n int, addr string, log *zap.Logge
 			b, err := bots.Connect(ctx, bots.Options{
 				Transport: "tcp", Addr: addr, Name: fmt.Sprintf("bot%d", i), Seed: seed + uint64(i)*7919, Logger: log,
 				// Lighter than the test bots: the demo shares a laptop.
-				PingEvery: 2 * time.Second, ChatEvery: -1, PokeEvery: 3 * time.Second,
+				// Chat goes to every avatar (n² calls): rare. (A negative
+				// ChatEvery, "never", panics in the bots library today.)
+				PingEvery: 2 * time.Second, ChatEvery: 5 * time.Minute, PokeEvery: 3 * time.Second,
 			})
 			<-sem
 			if err != nil {

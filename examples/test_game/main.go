@@ -12,43 +12,15 @@
 // freeze): the world goes to its snapshot and the process exits 0;
 // -restore starts it from that snapshot with every client still bound.
 //
-// The game:
+// The game's world is package arena (examples/test_game/arena), which
+// `ecsworld demo` runs too; its doc describes the entity types and
+// methods.
 //
-//   - Account is the boot entity of every client. Its Login(name) method
-//     (own client) creates an Avatar in this game's arena, hands it the
-//     client and destroys the account.
-//   - Avatar is the player: client-moved (the gate enforces a speed limit),
-//     seen within an AOI radius of 30, with attributes name, game, pokes
-//     (all clients) and secret, level (own client only). Methods, one per
-//     permission kind: Ping(n), Say(text), Travel(game) are own-client;
-//     Poke() is any-client; Hear(from, text) and Grant(n) are server-only.
-//     When its client goes (disconnect, or its gate dies) it is logged,
-//     counted and destroyed.
-//   - Ping bumps "level" and calls the client's Pong(n).
-//   - Say goes through the "chat" service (a ChatHub entity on the first
-//     game that registers it), which calls Hear on every avatar of the
-//     cluster, which calls the client's Chat(from, text): a chat-style
-//     broadcast across games.
-//   - Travel(game) migrates the avatar to the arena of another game (found
-//     through the service "space.<id>"), at the same coordinates, keeping
-//     its attributes and its client.
-//   - Monsters wander in the arena (a user system).
-//
-// # The debug endpoint
-//
-// With -debug ADDR the game serves HTTP on ADDR (port 0: the OS picks one;
-// its address is the "debug" key of the -addrs file):
-//
-//   - GET /debug/state: JSON with the game's Stats (game.Stats), the test
-//     game's own counters, and for every avatar its id, client, gate,
-//     position, attributes and the ids of the entities its AOI holds
-//     (systems.AOI.Neighbors: what its client must see), read on the tick
-//     goroutine at a tick boundary, with the tick number.
-//   - POST /debug/monsters?frozen=1 (or 0): monsters stop (or go on)
-//     wandering, so a test can compare views at rest.
-//
-// It is for tests and demos: it has no authentication, so bind it to
-// loopback.
+// With -debug ADDR the game serves the debug endpoint
+// (arena.World.DebugHandler: GET /debug/state, POST
+// /debug/monsters?frozen=1) on ADDR (port 0: the OS picks one; its address
+// is the "debug" key of the -addrs file). It is for tests and demos: it has
+// no authentication, so bind it to loopback.
 package main
 
 import (
@@ -57,7 +29,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -69,7 +40,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/ecsworld/ecsworld/config"
-	"github.com/ecsworld/ecsworld/ecs"
+	"github.com/ecsworld/ecsworld/examples/test_game/arena"
 	"github.com/ecsworld/ecsworld/game"
 	"github.com/ecsworld/ecsworld/metrics"
 )
@@ -126,22 +97,14 @@ func run(ctx context.Context, args []string) error {
 		*seed = uint64(time.Now().UnixNano())
 	}
 
-	w := &world{
-		log:       log,
-		rng:       rand.New(rand.NewPCG(*seed, uint64(*id))),
-		monsters:  *monsters,
-		wanderers: ecs.NewQuery(wanderComp),
-	}
-	setup := w.setup()
-	setup.OnRestore = w.restored
-	g, err := game.New(game.Config{Game: *cfg, Dispatchers: cl.DispatcherAddrs(), Restored: *restore}, setup, log)
+	w := arena.New(arena.Options{Monsters: *monsters, Seed: *seed, Log: log})
+	g, err := game.New(game.Config{Game: *cfg, Dispatchers: cl.DispatcherAddrs(), Restored: *restore}, w.Setup(), log)
 	if err != nil && *restore {
 		return fmt.Errorf("-restore: %w", err)
 	}
 	if err != nil {
 		return err
 	}
-	w.g = g
 
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -159,7 +122,7 @@ func run(ctx context.Context, args []string) error {
 		if err != nil {
 			return fmt.Errorf("debug endpoint: %w", err)
 		}
-		srv := &http.Server{Handler: w.debugHandler(ctx), ReadHeaderTimeout: 5 * time.Second}
+		srv := &http.Server{Handler: w.DebugHandler(ctx, g), ReadHeaderTimeout: 5 * time.Second}
 		go srv.Serve(ln)
 		defer srv.Close()
 		addrs["debug"] = ln.Addr().String()
@@ -185,28 +148,6 @@ func run(ctx context.Context, args []string) error {
 		return nil // the snapshot is written: the new binary takes over
 	}
 	return err
-}
-
-// restored finds, in a world restored from a snapshot, what start keeps
-// references to: the arena and this game's chat hub. The dispatchers
-// kept the services registered for them.
-func (w *world) restored(g *game.Game) error {
-	w.g = g
-	for _, s := range g.World().Spaces() {
-		if s.Type().Name() == "Arena" {
-			w.arena = s
-		}
-	}
-	if w.arena == nil {
-		return errors.New("the restored world has no arena")
-	}
-	g.World().Each(func(e *ecs.Entity) bool {
-		if e.Type().Name() == "ChatHub" {
-			w.hub = e.ID()
-		}
-		return true
-	})
-	return nil
 }
 
 // waitLinked reports whether g got linked to every dispatcher before ctx

@@ -1,13 +1,43 @@
-package main
+// Package arena is the world of the example game (examples/test_game), as
+// a library: the test_game command runs it as a game process, and
+// `ecsworld demo` runs it inside a whole in-process cluster. It uses the
+// public API only, as a user's game would.
+//
+//   - Account is the boot entity of every client. Its Login(name) method
+//     (own client) creates an Avatar in this game's arena, hands it the
+//     client and destroys the account.
+//   - Avatar is the player: client-moved (the gate enforces a speed limit),
+//     seen within an AOI radius of 30, with attributes name, game, pokes
+//     (all clients) and secret, level (own client only). Methods, one per
+//     permission kind: Ping(n), Say(text), Travel(game) are own-client;
+//     Poke() is any-client; Hear(from, text) and Grant(n) are server-only.
+//     When its client goes (disconnect, or its gate dies) it is logged,
+//     counted and destroyed.
+//   - Ping bumps "level" and calls the client's Pong(n).
+//   - Say goes through the "chat" service (a ChatHub entity on the first
+//     game that registers it), which calls Hear on every avatar of the
+//     cluster, which calls the client's Chat(from, text): a chat-style
+//     broadcast across games.
+//   - Travel(game) migrates the avatar to the arena of another game (found
+//     through the service "space.<id>"), at the same coordinates, keeping
+//     its attributes and its client.
+//   - Monsters wander in the arena (a user system).
+//
+// World.DebugHandler serves the debug endpoint the e2e tests and the bots
+// read (see its doc).
+package arena
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
 	"sync/atomic"
+	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/ecsworld/ecsworld/config"
 	"github.com/ecsworld/ecsworld/ecs"
 	"github.com/ecsworld/ecsworld/game"
 	"github.com/ecsworld/ecsworld/systems"
@@ -54,11 +84,46 @@ type counters struct {
 	chatErrors, clientCallErrs  atomic.Uint64
 }
 
-// world is the test game: its schema, its systems and its state. One value
-// per process, no package-level state.
-type world struct {
+// DefaultMonsters is how many monsters an arena holds when Options leave
+// it unset.
+const DefaultMonsters = 20
+
+// Options configure a World.
+type Options struct {
+	// Monsters in this game's arena; 0 means none (Setup uses
+	// DefaultMonsters).
+	Monsters int
+	// Seed of the world's randomness (with the game id as the stream); 0
+	// means from the clock.
+	Seed uint64
+	// Log is the game's logger; nil: none.
+	Log *zap.Logger
+}
+
+// New returns a world for one game process; World.Setup is its game.
+func New(o Options) *World {
+	if o.Log == nil {
+		o.Log = zap.NewNop()
+	}
+	if o.Seed == 0 {
+		o.Seed = uint64(time.Now().UnixNano())
+	}
+	return &World{log: o.Log, seed: o.Seed, monsters: o.Monsters, wanderers: ecs.NewQuery(wanderComp)}
+}
+
+// Setup is the example game for one game process, with DefaultMonsters
+// monsters and a seed from the clock: the form inproc.Options.Setup (and
+// so `ecsworld demo`) takes.
+func Setup(cfg config.Game, log *zap.Logger) (game.Setup, error) {
+	return New(Options{Monsters: DefaultMonsters, Log: log}).Setup(), nil
+}
+
+// World is the example game: its schema, its systems and its state. One
+// value per game process, no package-level state.
+type World struct {
 	g      *game.Game
 	log    *zap.Logger
+	seed   uint64
 	rng    *rand.Rand
 	arena  *ecs.Entity
 	hub    ecs.EntityID // the chat hub this game created (0 once it lost the service)
@@ -74,9 +139,11 @@ var (
 	hubComp    = ecs.NewComponent[HubMembers]("test_game.HubMembers")
 )
 
-// setup declares the schema: Account (boot entity), Avatar (client-moved
-// player), Monster, Arena (space) and ChatHub (service).
-func (w *world) setup() game.Setup {
+// Setup declares the schema: Account (boot entity), Avatar (client-moved
+// player), Monster, Arena (space) and ChatHub (service). Its OnStart
+// creates the arena, its OnRestore finds it again in a restored world; a
+// World serves one game.
+func (w *World) Setup() game.Setup {
 	account := ecs.NewEntityType("Account").
 		Method(ecs.Method1("Login", ecs.OwnClient, w.login)).
 		OnClientDisconnected(func(e *ecs.Entity) {
@@ -142,13 +209,14 @@ func (w *world) setup() game.Setup {
 		ClientMoved: map[string]float32{"Avatar": avatarSpeed},
 		AOI:         systems.AOIOptions{MinX: -arenaHalf, MinZ: -arenaHalf, MaxX: arenaHalf, MaxZ: arenaHalf},
 		OnStart:     w.start,
+		OnRestore:   w.restored,
 	}
 }
 
 // start creates this game's arena with its monsters, registers the arena
 // as a service and offers a chat hub (the first game to register wins).
-func (w *world) start(g *game.Game) error {
-	w.g = g
+func (w *World) start(g *game.Game) error {
+	w.bind(g)
 	var err error
 	w.arena, err = g.Create("Arena", ecs.CreateOptions{})
 	if err != nil {
@@ -183,14 +251,43 @@ func (w *world) start(g *game.Game) error {
 	})
 }
 
-func (w *world) randomPoint(half float32) ecs.Vec3 {
+// bind ties the world to the game it runs in (its id is the stream of the
+// world's randomness).
+func (w *World) bind(g *game.Game) {
+	w.g = g
+	w.rng = rand.New(rand.NewPCG(w.seed, uint64(g.ID())))
+}
+
+// restored finds, in a world restored from a snapshot, what start keeps
+// references to: the arena and this game's chat hub. The dispatchers
+// kept the services registered for them.
+func (w *World) restored(g *game.Game) error {
+	w.bind(g)
+	for _, s := range g.World().Spaces() {
+		if s.Type().Name() == "Arena" {
+			w.arena = s
+		}
+	}
+	if w.arena == nil {
+		return errors.New("the restored world has no arena")
+	}
+	g.World().Each(func(e *ecs.Entity) bool {
+		if e.Type().Name() == "ChatHub" {
+			w.hub = e.ID()
+		}
+		return true
+	})
+	return nil
+}
+
+func (w *World) randomPoint(half float32) ecs.Vec3 {
 	return ecs.Vec3{X: (w.rng.Float32()*2 - 1) * half, Z: (w.rng.Float32()*2 - 1) * half}
 }
 
 // wander is the user system: a monster that has arrived picks a new point
 // and walks there (the movement system does the walking). While frozen,
 // monsters stand still, so a test can compare views at rest.
-func (w *world) wander(t *systems.Tick) error {
+func (w *World) wander(t *systems.Tick) error {
 	frozen := w.frozen.Load()
 	w.wanderers.Each(t.World, func(e *ecs.Entity) {
 		if frozen {
@@ -213,7 +310,7 @@ func (w *world) wander(t *systems.Tick) error {
 // login is Account.Login: the account hands its client to a new Avatar in
 // this game's arena and goes away. The client sees the account destroyed
 // and the avatar created as its player.
-func (w *world) login(e *ecs.Entity, c ecs.Caller, name string) error {
+func (w *World) login(e *ecs.Entity, c ecs.Caller, name string) error {
 	b := e.Client()
 	if !b.Bound() || c.Client != b.Client {
 		w.n.loginErrors.Add(1)
@@ -243,7 +340,7 @@ func (w *world) login(e *ecs.Entity, c ecs.Caller, name string) error {
 
 // ping is Avatar.Ping: it bumps the own-client "level" and calls the
 // client back with n.
-func (w *world) ping(e *ecs.Entity, c ecs.Caller, n int64) error {
+func (w *World) ping(e *ecs.Entity, c ecs.Caller, n int64) error {
 	w.n.pings.Add(1)
 	_ = e.Attrs().Set("level", e.Attrs().Int("level")+1)
 	if err := w.g.CallClient(e, "Pong", n); err != nil {
@@ -255,7 +352,7 @@ func (w *world) ping(e *ecs.Entity, c ecs.Caller, n int64) error {
 
 // say is Avatar.Say: a chat line for every avatar of the cluster, through
 // the chat hub service.
-func (w *world) say(e *ecs.Entity, c ecs.Caller, text string) error {
+func (w *World) say(e *ecs.Entity, c ecs.Caller, text string) error {
 	if len(text) > 200 {
 		return fmt.Errorf("say: line too long")
 	}
@@ -268,7 +365,7 @@ func (w *world) say(e *ecs.Entity, c ecs.Caller, text string) error {
 }
 
 // hear is Avatar.Hear (server only): pass a chat line to the client.
-func (w *world) hear(e *ecs.Entity, c ecs.Caller, from uint64, text string) error {
+func (w *World) hear(e *ecs.Entity, c ecs.Caller, from uint64, text string) error {
 	w.n.hears.Add(1)
 	if !e.Client().Bound() {
 		return nil // a player between two games or gone: nothing to show
@@ -281,20 +378,20 @@ func (w *world) hear(e *ecs.Entity, c ecs.Caller, from uint64, text string) erro
 }
 
 // poke is Avatar.Poke: any client that sees the avatar may poke it.
-func (w *world) poke(e *ecs.Entity, c ecs.Caller) error {
+func (w *World) poke(e *ecs.Entity, c ecs.Caller) error {
 	w.n.pokes.Add(1)
 	return e.Attrs().Set("pokes", e.Attrs().Int("pokes")+1)
 }
 
 // grant is Avatar.Grant (server only): never callable by a client.
-func (w *world) grant(e *ecs.Entity, c ecs.Caller, n int64) error {
+func (w *World) grant(e *ecs.Entity, c ecs.Caller, n int64) error {
 	w.n.grants.Add(1)
 	return e.Attrs().Set("level", e.Attrs().Int("level")+n)
 }
 
 // travel is Avatar.Travel: move to the arena of game to, at the same
 // coordinates (a cross-game migration when to is another game).
-func (w *world) travel(e *ecs.Entity, c ecs.Caller, to int64) error {
+func (w *World) travel(e *ecs.Entity, c ecs.Caller, to int64) error {
 	if to < 1 || to > 65535 {
 		w.n.travelErrors.Add(1)
 		return fmt.Errorf("travel: no game %d", to)
@@ -319,19 +416,19 @@ func (w *world) travel(e *ecs.Entity, c ecs.Caller, to int64) error {
 	})
 }
 
-func (w *world) hubJoin(e *ecs.Entity, c ecs.Caller, id uint64) error {
+func (w *World) hubJoin(e *ecs.Entity, c ecs.Caller, id uint64) error {
 	hubComp.Get(e).IDs[ecs.EntityID(id)] = true
 	return nil
 }
 
-func (w *world) hubLeave(e *ecs.Entity, c ecs.Caller, id uint64) error {
+func (w *World) hubLeave(e *ecs.Entity, c ecs.Caller, id uint64) error {
 	delete(hubComp.Get(e).IDs, ecs.EntityID(id))
 	return nil
 }
 
 // hubBroadcast is ChatHub.Broadcast: every member hears the line, wherever
 // it lives (calls by EntityID cross games through the dispatchers).
-func (w *world) hubBroadcast(e *ecs.Entity, c ecs.Caller, from uint64, text string) error {
+func (w *World) hubBroadcast(e *ecs.Entity, c ecs.Caller, from uint64, text string) error {
 	for id := range hubComp.Get(e).IDs {
 		if err := w.g.Call(e.ID(), id, "Hear", from, text); err != nil {
 			w.n.chatErrors.Add(1)

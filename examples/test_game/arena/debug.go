@@ -1,4 +1,4 @@
-package main
+package arena
 
 import (
 	"context"
@@ -31,7 +31,7 @@ type AvatarState struct {
 	Neighbors []uint64       `json:"neighbors"`
 }
 
-func (w *world) appCounters() map[string]uint64 {
+func (w *World) appCounters() map[string]uint64 {
 	n := &w.n
 	return map[string]uint64{
 		"logins": n.logins.Load(), "login_errors": n.loginErrors.Load(),
@@ -46,7 +46,7 @@ func (w *world) appCounters() map[string]uint64 {
 // state reads the avatars on the tick goroutine (game.Do runs it in the
 // inbox stage, so the AOI sets are those of the last AOI stage: what the
 // last batch told the clients).
-func (w *world) state(g *game.Game) State {
+func (w *World) state(g *game.Game) State {
 	st := State{Game: g.ID(), Tick: g.Stats().Tick}
 	g.World().Each(func(e *ecs.Entity) bool {
 		if e.Type().Name() != "Avatar" {
@@ -70,13 +70,26 @@ func (w *world) state(g *game.Game) State {
 	return st
 }
 
-func (w *world) debugHandler(ctx context.Context) http.Handler {
+// DebugHandler is the debug endpoint of game g (the game World.Setup
+// runs in), for tests and demos; it has no authentication, so serve it on
+// loopback:
+//
+//   - GET /debug/state: JSON (State) with the game's Stats, the example
+//     game's own counters, and for every avatar its id, client, gate,
+//     position, attributes and the ids of the entities its AOI holds
+//     (systems.AOI.Neighbors: what its client must see), read on the tick
+//     goroutine at a tick boundary, with the tick number.
+//   - POST /debug/monsters?frozen=1 (or 0): monsters stop (or go on)
+//     wandering, so a test can compare views at rest.
+//
+// ctx ending makes a pending request answer "stopping".
+func (w *World) DebugHandler(ctx context.Context, g *game.Game) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /debug/state", func(rw http.ResponseWriter, r *http.Request) {
 		rctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 		defer cancel()
 		ch := make(chan State, 1)
-		if !w.g.Do(rctx, func(g *game.Game) { ch <- w.state(g) }) {
+		if !g.Do(rctx, func(g *game.Game) { ch <- w.state(g) }) {
 			http.Error(rw, "game busy", http.StatusServiceUnavailable)
 			return
 		}
@@ -90,7 +103,7 @@ func (w *world) debugHandler(ctx context.Context) http.Handler {
 			http.Error(rw, "stopping", http.StatusServiceUnavailable)
 			return
 		}
-		st.Stats = w.g.Stats()
+		st.Stats = g.Stats()
 		st.App = w.appCounters()
 		rw.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(rw).Encode(st)
