@@ -3,6 +3,7 @@ package demo
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image"
 	"image/png"
 	"os"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
+
+	"github.com/ecsworld/ecsworld/examples/test_game/arena"
 )
 
 // requireBrowserEnv, set to 1 (as .ci/run does), makes a missing Chromium
@@ -32,10 +35,11 @@ func chromiumPath() string {
 	return ""
 }
 
-// TestLiveMapInBrowser starts the demo, loads the live map in headless
-// Chromium, waits until the page has drawn every entity of the game's
-// space as a dot and its status table, and checks a screenshot of it is
-// not blank. The screenshot is kept in the test's artifact directory
+// TestLiveMapInBrowser starts the demo of the example game with a few
+// bots, loads the live map in headless Chromium, waits until the page has
+// drawn the arena's monsters and avatars as dots and its status table,
+// hovers a dot for its AOI radius, and checks a screenshot of it is not
+// blank. The screenshot is kept in the test's artifact directory
 // (go test -artifacts).
 func TestLiveMapInBrowser(t *testing.T) {
 	exe := chromiumPath()
@@ -48,7 +52,8 @@ func TestLiveMapInBrowser(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	d, err := Start(ctx, Options{Game: testGame, Bots: -1})
+	const bots = 10
+	d, err := Start(ctx, Options{Game: arena.Setup, Bots: bots})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,8 +83,10 @@ func TestLiveMapInBrowser(t *testing.T) {
 	if err := chromedp.Do(bctx, chromedp.Navigate(d.MapURL)); err != nil {
 		t.Fatalf("load %s: %v", d.MapURL, err)
 	}
-	// Every dot of the Field drawn in one frame, and the status rows in.
-	ready := `window.ecsworldMap && window.ecsworldMap.lastDots >= 30 && window.ecsworldMap.statusRows >= 3`
+	waitFor(t, "the bots to log in", func() bool { return d.BotsIn() == bots })
+	// The monsters and every avatar drawn in one frame, and the status
+	// rows in.
+	ready := fmt.Sprintf(`window.ecsworldMap && window.ecsworldMap.lastDots >= %d && window.ecsworldMap.statusRows >= 3`, arena.DefaultMonsters+bots)
 	if _, err := chromedp.Run(bctx, chromedp.Poll[bool](ready,
 		chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(45*time.Second))); err != nil {
 		state, _ := chromedp.Run(bctx, chromedp.Evaluate[string](`JSON.stringify(window.ecsworldMap)`))
@@ -97,7 +104,7 @@ func TestLiveMapInBrowser(t *testing.T) {
 	if err := chromedp.Do(bctx, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, canvas[0]+at[0], canvas[1]+at[1])); err != nil {
 		t.Fatal(err)
 	}
-	hoverTip := `window.ecsworldMap.hovered !== "" && document.getElementById("tip").textContent.includes("AOI radius 7")`
+	hoverTip := `window.ecsworldMap.hovered !== "" && /AOI radius (10|30)$/.test(document.getElementById("tip").textContent)`
 	if _, err := chromedp.Run(bctx, chromedp.Poll[bool](hoverTip,
 		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(10*time.Second))); err != nil {
 		tip, _ := chromedp.Run(bctx, chromedp.Evaluate[string](`document.getElementById("tip").textContent`))
