@@ -77,7 +77,8 @@ type Options struct {
 	Addr string
 	// Cluster is the cluster to run; nil means config.Ephemeral(1, 1, 1).
 	// Its gates' observer tokens and client compression are set by the
-	// demo; every metrics address left empty becomes 127.0.0.1:0.
+	// demo; every metrics address left empty becomes 127.0.0.1:0, every
+	// empty cluster secret a random one.
 	Cluster *config.Cluster
 	// Log receives every process's logs; nil: none.
 	Log *zap.Logger
@@ -98,9 +99,11 @@ type Demo struct {
 	log     *zap.Logger
 	srv     *http.Server
 	handler *handler
-	cancel  context.CancelFunc
 	botWG   sync.WaitGroup
 	srvDone chan struct{}
+
+	cancelBots, cancelCluster context.CancelFunc
+	unwatch                   func() bool // stops Start's ctx from running Stop
 
 	mu       sync.Mutex
 	botsIn   int // bots logged in
@@ -134,6 +137,11 @@ func Start(ctx context.Context, o Options) (_ *Demo, err error) {
 	if err != nil {
 		return nil, err
 	}
+	secret, err := newToken()
+	if err != nil {
+		return nil, err
+	}
+	setSecret(cl, secret)
 	for i := range cl.Gates {
 		g := &cl.Gates[i]
 		g.ObserverToken = token
@@ -146,24 +154,31 @@ func Start(ctx context.Context, o Options) (_ *Demo, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("demo: map listener: %w (choose another -addr)", err)
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	d := &Demo{token: token, started: time.Now(), log: o.Log.Named("demo"), cancel: cancel, srvDone: make(chan struct{})}
+	// The bots stop before the cluster, so they do not see their gate go
+	// away: the cluster runs on its own context, which Stop ends once the
+	// bots are gone; ctx ending runs Stop.
+	bctx, bcancel := context.WithCancel(ctx)
+	cctx, ccancel := context.WithCancel(context.WithoutCancel(ctx))
+	d := &Demo{token: token, started: time.Now(), log: o.Log.Named("demo"),
+		cancelBots: bcancel, cancelCluster: ccancel, srvDone: make(chan struct{})}
+	d.unwatch = context.AfterFunc(ctx, func() { d.Stop() })
 	defer func() {
 		if err != nil {
 			ln.Close()
 			d.Stop()
 		}
 	}()
-	d.Cluster, err = inproc.Start(ctx, cl, inproc.Options{Setup: o.Game, Log: o.Log})
+	d.Cluster, err = inproc.Start(cctx, cl, inproc.Options{Setup: o.Game, Log: o.Log})
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
-	// The cluster stopping on its own (a process failed) ends the demo.
+	// The cluster stopping on its own (a process failed) stops the bots;
+	// Run then stops the rest.
 	d.botWG.Go(func() {
 		select {
 		case <-d.Cluster.Done():
-			cancel()
-		case <-ctx.Done():
+			bcancel()
+		case <-bctx.Done():
 		}
 	})
 
@@ -194,7 +209,7 @@ func Start(ctx context.Context, o Options) (_ *Demo, err error) {
 			return nil, errors.New("demo: the first gate has no TCP listener (tcp_listen) for the bots")
 		}
 		d.bots = o.Bots
-		d.startBots(ctx, o.Bots, addr, o.Log.Named("bots"))
+		d.startBots(bctx, o.Bots, addr, o.Log.Named("bots"))
 	}
 	return d, nil
 }
@@ -255,11 +270,13 @@ func (d *Demo) Done() <-chan struct{} { return d.Cluster.Done() }
 // of them. It returns the cluster's failure, if one stopped it.
 func (d *Demo) Stop() error {
 	d.stopOnce.Do(func() {
-		d.cancel()
+		d.unwatch()
+		d.cancelBots()
 		d.botWG.Wait()
 		if d.Cluster != nil {
 			d.stopErr = d.Cluster.Stop()
 		}
+		d.cancelCluster()
 		if d.srv != nil {
 			// Proxied WebSockets end with the gate; then no handler is left.
 			d.srv.Close()
@@ -303,7 +320,8 @@ func Run(ctx context.Context, o Options, w io.Writer) error {
 	return nil
 }
 
-// newToken is a random observer token (128 bits, hex).
+// newToken is a random token (128 bits, hex): the observer token, the
+// cluster secret.
 func newToken() (string, error) {
 	var b [16]byte
 	if _, err := rand.Read(b[:]); err != nil {
@@ -320,6 +338,27 @@ func clone(c *config.Cluster) *config.Cluster {
 	cp.Games = slices.Clone(c.Games)
 	cp.Gates = slices.Clone(c.Gates)
 	return &cp
+}
+
+// setSecret gives every process without a cluster secret this one: the
+// processes are all in this program, but their links are real loopback
+// sockets any local program could reach.
+func setSecret(c *config.Cluster, secret string) {
+	for i := range c.Dispatchers {
+		if c.Dispatchers[i].Secret == "" {
+			c.Dispatchers[i].Secret = secret
+		}
+	}
+	for i := range c.Games {
+		if c.Games[i].Secret == "" {
+			c.Games[i].Secret = secret
+		}
+	}
+	for i := range c.Gates {
+		if c.Gates[i].Secret == "" {
+			c.Gates[i].Secret = secret
+		}
+	}
 }
 
 // setMetrics gives every process without a metrics address one on
