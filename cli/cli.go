@@ -62,10 +62,9 @@ func New(stdout, stderr io.Writer) *App {
 	return &App{Stdout: stdout, Stderr: stderr, verbs: builtinVerbs()}
 }
 
-// builtinVerbs is the verb table, in the order help lists them. freeze,
-// restore and reload join here.
+// builtinVerbs is the verb table, in the order help lists them.
 func builtinVerbs() []Verb {
-	return []Verb{buildVerb(), startVerb(), stopVerb(), killVerb(), statusVerb(), DemoVerb(arena.Setup, true)}
+	return []Verb{buildVerb(), startVerb(), stopVerb(), killVerb(), statusVerb(), freezeVerb(), restoreVerb(), reloadVerb(), DemoVerb(arena.Setup, true)}
 }
 
 // Add adds a verb (or replaces the one of the same name).

@@ -261,7 +261,7 @@ func TestHelp(t *testing.T) {
 			verbs = append(verbs, strings.Fields(line)[0])
 		}
 	}
-	if got := strings.Join(verbs, " "); got != "build start stop kill status demo" {
+	if got := strings.Join(verbs, " "); got != "build start stop kill status freeze restore reload demo" {
 		t.Fatalf("help lists %q", got)
 	}
 	for _, v := range verbs {
