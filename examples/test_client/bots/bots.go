@@ -54,7 +54,7 @@ type Options struct {
 	CallTimeout time.Duration // how long a reply may take (default 5 s)
 	MoveEvery   time.Duration // time between moves (default 100 ms)
 	Speed       float32       // walking speed, units per second (default 5)
-	PingEvery   time.Duration // default 500 ms
+	PingEvery   time.Duration // default 500 ms; negative: never
 	ChatEvery   time.Duration // default 4 s; negative: never
 	PokeEvery   time.Duration // default 1 s; negative: never
 }
@@ -363,6 +363,9 @@ func (b *Bot) walk(ctx context.Context) {
 func (b *Bot) act(ctx context.Context) {
 	rng := rand.New(rand.NewPCG(b.opts.Seed, 2))
 	jitter := func(d time.Duration) time.Time {
+		if d <= 0 { // never: the caller checks the period before acting
+			return time.Time{}
+		}
 		return time.Now().Add(d/2 + time.Duration(rng.Int64N(int64(d))))
 	}
 	nextPing, nextChat, nextPoke, nextCheck := jitter(b.opts.PingEvery), jitter(b.opts.ChatEvery), jitter(b.opts.PokeEvery), time.Now().Add(time.Second)
@@ -381,7 +384,7 @@ func (b *Bot) act(ctx context.Context) {
 		}
 		now := time.Now()
 		switch {
-		case now.After(nextPing):
+		case b.opts.PingEvery > 0 && now.After(nextPing):
 			nextPing = jitter(b.opts.PingEvery)
 			b.ping(ctx)
 		case b.opts.ChatEvery > 0 && now.After(nextChat):
