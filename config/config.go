@@ -147,7 +147,7 @@ func (g Game) SnapshotPath() string {
 type Gate struct {
 	Process
 	// KCPListen (UDP), TCPListen and WSListen (an HTTP server with the
-	// WebSocket endpoint and the live map) are where clients connect; ""
+	// WebSocket endpoint) are where clients connect; ""
 	// disables that transport. At least one is set.
 	KCPListen string
 	TCPListen string

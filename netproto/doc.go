@@ -84,6 +84,10 @@
 //	0x0109  ClientMove            C → T           binary: count uint16, records (normally 1)
 //	0x010A  Disconnect            T ↔ C           1 Reason, 2 Code
 //
+// Observers (the live map) get their views as CallClient frames of method
+// ObserveMethod with fixed binary records (observer.go), not a type of
+// their own.
+//
 // "G ⇒ T → C": the game encodes the client frame once (Codec.AppendFrame)
 // and ships it inside a GateBatch item with its recipients; the gate copies
 // it to each recipient's link (Link.SendFrames) without decoding it. This is
