@@ -758,6 +758,12 @@ func TestGameServicesGateDownAndReconnect(t *testing.T) {
 	if load.Game != 1 || load.Entities != 1 {
 		t.Errorf("GameLoad = %+v", load)
 	}
+	// Traffic is counted by type: the GameLoad just received went out, the
+	// ServiceRegistered came in.
+	if st := g1.Stats(); st.Out[netproto.MsgGameLoad].Msgs == 0 || st.Out[netproto.MsgGameLoad].Bytes <= netproto.FrameHeaderSize ||
+		st.In[netproto.MsgServiceRegistered].Msgs != 1 {
+		t.Errorf("traffic by type: out %v, in %v", st.Out, st.In)
+	}
 
 	g2 := startGame(t, ctx, testConfig(2, fd.addr()), tw2.setup())
 	fd.waitHello(t, 2)

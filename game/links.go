@@ -128,7 +128,7 @@ func (g *Game) connLoop(ctx context.Context, d *dispLink) {
 		// Closing the link is what ends the read loop, also when ctx ends
 		// while this goroutine is between the dial and the read.
 		stop := context.AfterFunc(ctx, func() { l.Close() })
-		d.set(l)
+		d.set(countingLink{Link: l, out: &g.st.out})
 		g.st.connected.Add(1)
 		select {
 		case g.inbox <- inMsg{from: d.idx, fn: func(g *Game) { g.onLinkUp(d.idx) }}:
@@ -210,6 +210,7 @@ func (g *Game) readLoop(ctx context.Context, l netproto.Link, d *dispLink) error
 			return err
 		}
 		g.st.msgsIn.Add(1)
+		g.st.in.add(typ, len(payload))
 		if typ == netproto.MsgHeartbeat {
 			continue
 		}

@@ -3,6 +3,7 @@ package game
 import (
 	"sync/atomic"
 
+	"github.com/ecsworld/ecsworld/netproto"
 	"github.com/ecsworld/ecsworld/systems"
 )
 
@@ -18,6 +19,7 @@ type counters struct {
 	freezeAborts, frozenReplies                             atomic.Uint64
 	connected                                               atomic.Int64
 	entities, spaces, clients                               atomic.Int64
+	in, out                                                 typeCounts // by message type, on dispatcher links
 }
 
 // Stats is a copy of the game's counters and tick timings, for the metrics
@@ -33,8 +35,10 @@ type Stats struct {
 	Entities, Spaces, Clients int
 	// Dispatchers is how many are configured, Connected how many are up.
 	Dispatchers, Connected int
-	// MsgsIn and MsgsOut count messages from and to dispatchers.
+	// MsgsIn and MsgsOut count messages from and to dispatchers; In and
+	// Out split them by type, with their bytes.
 	MsgsIn, MsgsOut uint64
+	In, Out         map[netproto.MsgType]Traffic
 	// Dropped: messages not sent (link down with a full backlog, queue
 	// full, unknown service). Backlogged: messages kept while their link
 	// was down, sent when it came back.
@@ -81,7 +85,7 @@ func (g *Game) Stats() Stats {
 		RPC: g.rpc.Stats(), Timers: g.timers.Stats(), AOI: g.aoi.Stats(),
 		Entities: int(c.entities.Load()), Spaces: int(c.spaces.Load()), Clients: int(c.clients.Load()),
 		Dispatchers: len(g.links), Connected: int(c.connected.Load()),
-		MsgsIn: c.msgsIn.Load(), MsgsOut: c.msgsOut.Load(), Dropped: c.dropped.Load(), Backlogged: c.backlogged.Load(),
+		MsgsIn: c.msgsIn.Load(), MsgsOut: c.msgsOut.Load(), In: c.in.snapshot(), Out: c.out.snapshot(), Dropped: c.dropped.Load(), Backlogged: c.backlogged.Load(),
 		BadMessages: c.badMessages.Load(), Refused: c.refused.Load(),
 		BatchesOut: c.batchesOut.Load(), FramesOut: c.framesOut.Load(), PositionsOut: c.positionsOut.Load(),
 		BadFrames: c.badFrames.Load(), BadPositions: c.badPositions.Load(), ClientMoves: c.clientMoves.Load(),

@@ -21,8 +21,7 @@
 //   - state: ecsworld_entities, ecsworld_spaces, ecsworld_clients (gates
 //     split by transport), ecsworld_dispatcher_links{,_up}.
 //   - traffic: ecsworld_messages_total and ecsworld_message_bytes_total
-//     {link, direction, type}. A game counts messages, not bytes, and not
-//     by type: its series have type="all".
+//     {link, direction, type}, type being the message type's name.
 //   - trouble: ecsworld_dropped_messages_total{reason},
 //     ecsworld_refused_messages_total{reason},
 //     ecsworld_client_disconnects_total{reason},

@@ -84,6 +84,8 @@ func TestGameCollector(t *testing.T) {
 		RPC:      systems.RPCStats{OK: 10, Denied: 2},
 		Entities: 100, Spaces: 2, Clients: 5, Dispatchers: 2, Connected: 1,
 		MsgsIn: 11, MsgsOut: 12, Dropped: 1, BadMessages: 4, Refused: 3,
+		In:          map[netproto.MsgType]game.Traffic{netproto.MsgCallEntity: {Msgs: 11, Bytes: 700}},
+		Out:         map[netproto.MsgType]game.Traffic{netproto.MsgGateBatch: {Msgs: 12, Bytes: 9000}},
 		MigratedOut: 6,
 	}}
 	r, err := ForGame(src)
@@ -111,7 +113,8 @@ func TestGameCollector(t *testing.T) {
 		{"ecsworld_spaces", nil, 2},
 		{"ecsworld_clients", nil, 5},
 		{"ecsworld_dispatcher_links_up", nil, 1},
-		{"ecsworld_messages_total", []string{"direction", "in", "type", "all"}, 11},
+		{"ecsworld_messages_total", []string{"direction", "in", "type", netproto.MsgCallEntity.String()}, 11},
+		{"ecsworld_message_bytes_total", []string{"direction", "out", "type", netproto.MsgGateBatch.String()}, 9000},
 		{"ecsworld_dropped_messages_total", []string{"reason", "bad_message"}, 4},
 		{"ecsworld_dropped_messages_total", nil, 5},
 		{"ecsworld_refused_messages_total", nil, 3},
