@@ -115,10 +115,8 @@
 //   - WebSocket: the endpoint is WebSocketPath ("/ws") on ws_listen; an
 //     upgrade request to "/" is accepted too. ws_origins ["*"] accepts any
 //     origin.
-//   - KCP: mtu, window, FEC, crypt_key and socket_buffer apply; nodelay,
-//     interval, resend and no_congestion are fixed by netproto at the
-//     low-latency setting (on, 10 ms, 2, on), and a different configured
-//     value is reported at start.
+//   - KCP: every [gate.kcp] option applies (nodelay, interval, resend and
+//     no_congestion default to the low-latency setting: on, 10 ms, 2, on).
 //
 // # Stopping
 //

@@ -224,6 +224,8 @@ func New(cfg config.Gate, dispatchers []string, log *zap.Logger, opts ...Option)
 			ParityShards: cfg.KCP.FECParity,
 			Key:          cfg.KCP.CryptKey,
 			SocketBuffer: cfg.KCP.SocketBuffer,
+			Tuning: &netproto.KCPTuning{NoDelay: cfg.KCP.NoDelay, Interval: cfg.KCP.Interval,
+				Resend: cfg.KCP.Resend, NoCongestion: cfg.KCP.NoCongestion},
 		},
 		WebSocket: netproto.WebSocketOptions{OriginPatterns: cfg.WSOrigins},
 	}
@@ -277,11 +279,6 @@ func (g *Gate) Start(ctx context.Context) error {
 		g.closeListeners()
 		g.wg.Wait()
 		return err
-	}
-	k := g.cfg.KCP
-	if g.cfg.KCPListen != "" && (!k.NoDelay || !k.NoCongestion || k.Resend != 2 || (k.Interval != 0 && k.Interval != 10*time.Millisecond)) {
-		g.log.Warn("kcp nodelay, interval, resend and no_congestion are fixed by netproto at (on, 10ms, 2, on); the configured values are not applied",
-			zap.Bool("nodelay", k.NoDelay), zap.Duration("interval", k.Interval), zap.Int("resend", k.Resend), zap.Bool("no_congestion", k.NoCongestion))
 	}
 	for _, d := range g.dispatchers {
 		g.wg.Add(1)

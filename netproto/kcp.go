@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"time"
 
 	kcp "github.com/xtaci/kcp-go/v5"
 )
@@ -26,6 +27,30 @@ type KCPOptions struct {
 	Key []byte
 	// SocketBuffer is the listener's UDP socket buffer in bytes. Zero: 4 MiB.
 	SocketBuffer int
+	// Tuning sets KCP's no-delay parameters; nil: the low-latency game
+	// settings (DefaultKCPTuning()).
+	Tuning *KCPTuning
+}
+
+// KCPTuning is KCP's latency trade-off (kcp-go's SetNoDelay).
+type KCPTuning struct {
+	// NoDelay: retransmission timers without KCP's conservative minimum.
+	NoDelay bool
+	// Interval is KCP's internal clock (10 ms to 5 s; kcp-go bounds it).
+	Interval time.Duration
+	// Resend triggers a fast retransmit after that many duplicate ACKs; 0
+	// turns fast retransmit off.
+	Resend int
+	// NoCongestion turns the congestion window off: a game sends small,
+	// steady traffic and prefers latency to fairness.
+	NoCongestion bool
+}
+
+// DefaultKCPTuning returns the low-latency game settings: no-delay mode
+// with a 10 ms clock, fast resend after 2 duplicate ACKs and no congestion
+// window.
+func DefaultKCPTuning() KCPTuning {
+	return KCPTuning{NoDelay: true, Interval: 10 * time.Millisecond, Resend: 2, NoCongestion: true}
 }
 
 func (k KCPOptions) withDefaults() KCPOptions {
@@ -63,13 +88,16 @@ func (k KCPOptions) block() (kcp.BlockCrypt, error) {
 	return b, nil
 }
 
-// tuneKCP applies the low-latency game settings: no-delay mode with a 10 ms
-// internal clock, fast resend after 2 duplicate ACKs, no congestion window,
-// immediate ACKs, stream mode (we frame on a byte stream).
+// tuneKCP applies k's tuning (the low-latency game settings by default),
+// immediate ACKs and stream mode (we frame on a byte stream).
 func tuneKCP(s *kcp.UDPSession, k KCPOptions) {
+	t := DefaultKCPTuning()
+	if k.Tuning != nil {
+		t = *k.Tuning
+	}
 	s.SetStreamMode(true)
 	s.SetWriteDelay(false)
-	s.SetNoDelay(1, 10, 2, 1)
+	s.SetNoDelay(b2i(t.NoDelay), int(max(t.Interval, time.Millisecond)/time.Millisecond), max(t.Resend, 0), b2i(t.NoCongestion))
 	s.SetACKNoDelay(true)
 	s.SetWindowSize(k.SndWnd, k.RcvWnd)
 	s.SetMtu(k.MTU)
@@ -188,4 +216,11 @@ func (kl *kcpListener) Close() error {
 		err = nil
 	}
 	return err
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
