@@ -193,6 +193,7 @@ func (kl *kcpListener) loop(ctx context.Context, opts Options) {
 			// AcceptKCP fails only when the listener or its socket is
 			// closed.
 			kl.q.stop(ErrLinkClosed)
+			kl.closePending()
 			return
 		}
 		l, err := newKCPLink(s, opts)
@@ -201,6 +202,23 @@ func (kl *kcpListener) loop(ctx context.Context, opts Options) {
 			continue
 		}
 		kl.q.put(ctx, l)
+	}
+}
+
+// closePending closes the sessions kcp-go's listener made from datagrams
+// that came just before it closed and that nobody accepted: kcp-go leaves
+// them (and their goroutines) alive. After the close its AcceptKCP picks at
+// random between such a session and the closed signal, so ask until the
+// closed signal has come many times in a row.
+func (kl *kcpListener) closePending() {
+	for misses := 0; misses < 32; {
+		s, err := kl.ln.AcceptKCP()
+		if err != nil {
+			misses++
+			continue
+		}
+		misses = 0
+		s.Close()
 	}
 }
 
