@@ -292,6 +292,17 @@ func (d *argReader) next(v any) error {
 }
 
 // done checks that nothing follows the last element.
+// all decodes one argument into each of ps, in order, then checks that no
+// argument is left.
+func (d *argReader) all(ps ...any) error {
+	for _, p := range ps {
+		if err := d.next(p); err != nil {
+			return err
+		}
+	}
+	return d.done()
+}
+
 func (d *argReader) done() error {
 	if len(d.rest) != 0 {
 		return &ArgError{Method: d.method, Index: -1, Err: fmt.Errorf("%d trailing bytes after the arguments", len(d.rest))}
@@ -328,10 +339,7 @@ func Method0(name string, perm Permission, fn func(e *Entity, c Caller) error) *
 func Method1[A any](name string, perm Permission, fn func(e *Entity, c Caller, a A) error) *Method {
 	return newMethod(name, perm, 1, fn, func(e *Entity, c Caller, d *argReader) error {
 		var a A
-		if err := d.next(&a); err != nil {
-			return err
-		}
-		if err := d.done(); err != nil {
+		if err := d.all(&a); err != nil {
 			return err
 		}
 		return fn(e, c, a)
@@ -345,13 +353,7 @@ func Method2[A, B any](name string, perm Permission, fn func(e *Entity, c Caller
 			a A
 			b B
 		)
-		if err := d.next(&a); err != nil {
-			return err
-		}
-		if err := d.next(&b); err != nil {
-			return err
-		}
-		if err := d.done(); err != nil {
+		if err := d.all(&a, &b); err != nil {
 			return err
 		}
 		return fn(e, c, a, b)
@@ -366,16 +368,7 @@ func Method3[A, B, C any](name string, perm Permission, fn func(e *Entity, c Cal
 			b  B
 			cc C
 		)
-		if err := d.next(&a); err != nil {
-			return err
-		}
-		if err := d.next(&b); err != nil {
-			return err
-		}
-		if err := d.next(&cc); err != nil {
-			return err
-		}
-		if err := d.done(); err != nil {
+		if err := d.all(&a, &b, &cc); err != nil {
 			return err
 		}
 		return fn(e, c, a, b, cc)
@@ -391,19 +384,7 @@ func Method4[A, B, C, D any](name string, perm Permission, fn func(e *Entity, c 
 			cc C
 			dd D
 		)
-		if err := d.next(&a); err != nil {
-			return err
-		}
-		if err := d.next(&b); err != nil {
-			return err
-		}
-		if err := d.next(&cc); err != nil {
-			return err
-		}
-		if err := d.next(&dd); err != nil {
-			return err
-		}
-		if err := d.done(); err != nil {
+		if err := d.all(&a, &b, &cc, &dd); err != nil {
 			return err
 		}
 		return fn(e, c, a, b, cc, dd)
