@@ -56,6 +56,9 @@ const readyPoll = 20 * time.Millisecond
 // snapshot is written and RunGame returns game.ErrFrozen). It serves the
 // game's metrics on its metrics address, with pprof if the config says so.
 func RunGame(ctx context.Context, name string, args []string, setup SetupFunc) error {
+	// Until FreezeOn takes SIGHUP over, one (a freeze asked too early)
+	// must not kill a game that is still starting.
+	signal.Ignore(syscall.SIGHUP)
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	restore := fs.Bool("restore", false, "start from this game's freeze snapshot (snapshot_dir) instead of empty")
 	p, err := Parse(fs, config.RoleGame, args)

@@ -60,6 +60,9 @@ func main() {
 
 // run is the whole command; it returns when ctx ends or on an error.
 func run(ctx context.Context, args []string) error {
+	// Until FreezeOn takes SIGHUP over, one must not kill a game that is
+	// still starting.
+	signal.Ignore(syscall.SIGHUP)
 	fs := flag.NewFlagSet("test_game", flag.ContinueOnError)
 	path := fs.String("config", "cluster.toml", "cluster file")
 	id := fs.Uint("id", 1, "this game's id (its [game.N] section)")
