@@ -258,7 +258,9 @@ func (d *Dispatcher) toEntityLocked(sender *conn, e uint64, typ netproto.MsgType
 func (d *Dispatcher) toGameLocked(sender *conn, id uint16, typ netproto.MsgType, payload []byte, entity uint64) bool {
 	g := d.games[id]
 	switch {
-	case g == nil:
+	case g == nil, g.conn == nil && g.frozen == nil:
+		// Unknown, or its link just closed while the dispatcher stops
+		// (a stopping dispatcher keeps the entry but not the link).
 		d.failLocked(sender, dropUnknownGame, typ, payload, entity, id, "")
 		return false
 	case g.frozen != nil:
