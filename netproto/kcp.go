@@ -207,20 +207,31 @@ func (kl *kcpListener) loop(ctx context.Context, opts Options) {
 
 // closePending closes the sessions kcp-go's listener made from datagrams
 // that came just before it closed and that nobody accepted: kcp-go leaves
-// them (and their goroutines) alive. After the close its AcceptKCP picks at
-// random between such a session and the closed signal, so ask until the
-// closed signal has come many times in a row.
+// them (and their goroutines) alive. Its reader may still be working
+// through a batch read before the close, so this keeps at it for
+// pendingLinger. After the close AcceptKCP picks at random between such a
+// session and the closed signal, so each round asks until the closed
+// signal has come many times in a row.
 func (kl *kcpListener) closePending() {
-	for misses := 0; misses < 32; {
-		s, err := kl.ln.AcceptKCP()
-		if err != nil {
-			misses++
-			continue
+	for end := time.Now().Add(pendingLinger); ; time.Sleep(5 * time.Millisecond) {
+		for misses := 0; misses < 32; {
+			s, err := kl.ln.AcceptKCP()
+			if err != nil {
+				misses++
+				continue
+			}
+			misses = 0
+			s.Close()
 		}
-		misses = 0
-		s.Close()
+		if time.Now().After(end) {
+			return
+		}
 	}
 }
+
+// pendingLinger is how long a closing KCP listener keeps closing sessions
+// its library makes from datagrams it read before the close.
+const pendingLinger = 100 * time.Millisecond
 
 func (kl *kcpListener) Accept(ctx context.Context) (Link, error) { return kl.q.accept(ctx) }
 func (kl *kcpListener) Addr() net.Addr                           { return kl.ln.Addr() }
