@@ -29,8 +29,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/ecsworld/ecsworld/examples/test_game/arena"
 )
@@ -92,6 +94,23 @@ var errUsage = errors.New("usage")
 // usageErr is a command-line error.
 func usageErr(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{errUsage}, args...)...)
+}
+
+// gameDirArgs checks the arguments of a verb that runs a cluster's
+// programs (start, restore, reload): one directory, the game's, and a
+// positive -timeout. It returns the directory and sets *bin to DIR/bin when
+// -bin was not given.
+func gameDirArgs(verb string, args []string, timeout time.Duration, bin *string) (string, error) {
+	if len(args) != 1 {
+		return "", usageErr("%s takes one directory, the game's, got %d arguments", verb, len(args))
+	}
+	if timeout <= 0 {
+		return "", usageErr("-timeout must be positive")
+	}
+	if *bin == "" {
+		*bin = filepath.Join(args[0], "bin")
+	}
+	return args[0], nil
 }
 
 // Main runs the command line args (without the program name) and returns

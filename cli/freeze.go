@@ -74,14 +74,8 @@ without a snapshot, or with a bad or incompatible one, refuses to start
 			bin := fs.String("bin", "", "directory of the programs (default DIR/bin)")
 			timeout := fs.Duration("timeout", defaultReadyTimeout, "how long each game may take to be ready")
 			return func(ctx context.Context, a *App, args []string) error {
-				if len(args) != 1 {
-					return usageErr("restore takes one directory, the game's, got %d arguments", len(args))
-				}
-				if *timeout <= 0 {
-					return usageErr("-timeout must be positive")
-				}
-				if *bin == "" {
-					*bin = filepath.Join(args[0], "bin")
+				if _, err := gameDirArgs("restore", args, *timeout, bin); err != nil {
+					return err
 				}
 				r, ps, err := openRun(*run)
 				if err != nil {
@@ -110,14 +104,8 @@ after the restore.`,
 			bin := fs.String("bin", "", "directory of the programs (default DIR/bin)")
 			timeout := fs.Duration("timeout", defaultFreezeTimeout, "how long each game may take to freeze, and to be ready again")
 			return func(ctx context.Context, a *App, args []string) error {
-				if len(args) != 1 {
-					return usageErr("reload takes one directory, the game's, got %d arguments", len(args))
-				}
-				if *timeout <= 0 {
-					return usageErr("-timeout must be positive")
-				}
-				if *bin == "" {
-					*bin = filepath.Join(args[0], "bin")
+				if _, err := gameDirArgs("reload", args, *timeout, bin); err != nil {
+					return err
 				}
 				r, ps, err := openRun(*run)
 				if err != nil {

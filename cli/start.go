@@ -54,18 +54,12 @@ started and exits 1.`,
 			bin := fs.String("bin", "", "directory of the programs (default DIR/bin)")
 			timeout := fs.Duration("timeout", defaultReadyTimeout, "how long each process may take to be ready")
 			return func(ctx context.Context, a *App, args []string) error {
-				if len(args) != 1 {
-					return usageErr("start takes one directory, the game's, got %d arguments", len(args))
+				dir, err := gameDirArgs("start", args, *timeout, bin)
+				if err != nil {
+					return err
 				}
-				if *timeout <= 0 {
-					return usageErr("-timeout must be positive")
-				}
-				dir := args[0]
 				if *cfg == "" {
 					*cfg = filepath.Join(dir, "cluster.toml")
-				}
-				if *bin == "" {
-					*bin = filepath.Join(dir, "bin")
 				}
 				return start(ctx, a, startOptions{config: *cfg, run: *run, bin: *bin, timeout: *timeout})
 			}
