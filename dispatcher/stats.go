@@ -104,11 +104,8 @@ var rejectNames = [numRejectReasons]string{
 
 func (r rejectReason) String() string { return rejectNames[r] }
 
-// Traffic counts messages and bytes (frame headers included).
-type Traffic struct {
-	Msgs  uint64
-	Bytes uint64
-}
+// Traffic is a count of messages and their bytes (netproto.Traffic).
+type Traffic = netproto.Traffic
 
 // QueueStats describes one queue of held traffic: a frozen game's, or a
 // migrating entity's.

@@ -6,12 +6,8 @@ import (
 	"github.com/ecsworld/ecsworld/netproto"
 )
 
-// Traffic is a count of messages and their bytes (payload plus frame
-// header, before link compression).
-type Traffic struct {
-	Msgs  uint64
-	Bytes uint64
-}
+// Traffic is a count of messages and their bytes (netproto.Traffic).
+type Traffic = netproto.Traffic
 
 // typeCounts counts traffic by message type. Every type on a dispatcher
 // link is below 0x100; anything else is counted under type 0.

@@ -6,11 +6,8 @@ import (
 	"github.com/ecsworld/ecsworld/netproto"
 )
 
-// Traffic is a count of messages and their bytes (payload plus frame header).
-type Traffic struct {
-	Msgs  uint64
-	Bytes uint64
-}
+// Traffic is a count of messages and their bytes (netproto.Traffic).
+type Traffic = netproto.Traffic
 
 // Stats is a snapshot of a gate's counters. Maps hold only non-zero
 // entries; every reason string is one of the Reason constants.

@@ -60,14 +60,9 @@ func (c *dispatcherCollector) Describe(ch chan<- *prometheus.Desc) { c.fs.descri
 // Collect implements prometheus.Collector.
 func (c *dispatcherCollector) Collect(ch chan<- prometheus.Metric) {
 	s := c.src.Stats()
-	for t, tr := range s.In {
-		c.messages.emit(ch, float64(tr.Msgs), "internal", "in", t)
-		c.bytes.emit(ch, float64(tr.Bytes), "internal", "in", t)
-	}
-	for t, tr := range s.Out {
-		c.messages.emit(ch, float64(tr.Msgs), "internal", "out", t)
-		c.bytes.emit(ch, float64(tr.Bytes), "internal", "out", t)
-	}
+	same := func(t string) string { return t }
+	emitTraffic(ch, c.messages, c.bytes, "internal", "in", s.In, same)
+	emitTraffic(ch, c.messages, c.bytes, "internal", "out", s.Out, same)
 	c.dropped.emitReasons(ch, s.Dropped)
 	c.rejected.emitReasons(ch, s.Rejected)
 	c.errorReplies.emit(ch, float64(s.ErrorReplies))

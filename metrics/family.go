@@ -2,6 +2,8 @@ package metrics
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/ecsworld/ecsworld/netproto"
 )
 
 // family is one metric name with its type and variable labels: the
@@ -49,5 +51,15 @@ func (f *family) emit(ch chan<- prometheus.Metric, v float64, labelValues ...str
 func (f *family) emitReasons(ch chan<- prometheus.Metric, m map[string]uint64, prefix ...string) {
 	for reason, n := range m {
 		f.emit(ch, float64(n), append(prefix, reason)...)
+	}
+}
+
+// emitTraffic emits one direction of a link kind's traffic by message type
+// into the messages and bytes families; name labels a type.
+func emitTraffic[K comparable](ch chan<- prometheus.Metric, messages, bytes *family, link, dir string,
+	m map[K]netproto.Traffic, name func(K) string) {
+	for t, tr := range m {
+		messages.emit(ch, float64(tr.Msgs), link, dir, name(t))
+		bytes.emit(ch, float64(tr.Bytes), link, dir, name(t))
 	}
 }

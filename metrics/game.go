@@ -122,14 +122,8 @@ func (c *gameCollector) Collect(ch chan<- prometheus.Metric) {
 	c.clients.emit(ch, float64(s.Clients))
 	c.links.emit(ch, float64(s.Dispatchers))
 	c.linksUp.emit(ch, float64(s.Connected))
-	for t, tr := range s.In {
-		c.messages.emit(ch, float64(tr.Msgs), "dispatcher", "in", t.String())
-		c.bytes.emit(ch, float64(tr.Bytes), "dispatcher", "in", t.String())
-	}
-	for t, tr := range s.Out {
-		c.messages.emit(ch, float64(tr.Msgs), "dispatcher", "out", t.String())
-		c.bytes.emit(ch, float64(tr.Bytes), "dispatcher", "out", t.String())
-	}
+	emitTraffic(ch, c.messages, c.bytes, "dispatcher", "in", s.In, typeName)
+	emitTraffic(ch, c.messages, c.bytes, "dispatcher", "out", s.Out, typeName)
 	c.dropped.emit(ch, float64(s.Dropped), "not_sent")
 	c.dropped.emit(ch, float64(s.BadMessages), "bad_message")
 	c.dropped.emit(ch, float64(s.BadFrames), "bad_frame")

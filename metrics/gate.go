@@ -59,24 +59,22 @@ func (c *gateCollector) Collect(ch chan<- prometheus.Metric) {
 	c.accepted.emit(ch, float64(s.Accepted))
 	c.links.emit(ch, float64(s.Dispatchers))
 	c.linksUp.emit(ch, float64(s.DispatchersUp))
-	c.traffic(ch, "client", "in", s.ClientIn)
-	c.traffic(ch, "client", "out", s.ClientOut)
-	c.traffic(ch, "dispatcher", "in", s.DispatcherIn)
-	c.traffic(ch, "dispatcher", "out", s.DispatcherOut)
+	emitTraffic(ch, c.messages, c.bytes, "client", "in", s.ClientIn, typeName)
+	emitTraffic(ch, c.messages, c.bytes, "client", "out", s.ClientOut, typeName)
+	emitTraffic(ch, c.messages, c.bytes, "dispatcher", "in", s.DispatcherIn, typeName)
+	emitTraffic(ch, c.messages, c.bytes, "dispatcher", "out", s.DispatcherOut, typeName)
 	c.disconnects.emitReasons(ch, s.Disconnects)
 	c.refused.emitReasons(ch, s.Refused)
 	c.dropped.emitReasons(ch, s.Dropped)
 }
 
-func (c *gateCollector) traffic(ch chan<- prometheus.Metric, link, dir string, m map[netproto.MsgType]gate.Traffic) {
-	for t, tr := range m {
-		name := "unknown" // the gate counts types outside the catalogue as 0
-		if t != 0 {
-			name = t.String()
-		}
-		c.messages.emit(ch, float64(tr.Msgs), link, dir, name)
-		c.bytes.emit(ch, float64(tr.Bytes), link, dir, name)
+// typeName labels a message type; type 0 stands for the types outside the
+// catalogue that the gate and the game count together.
+func typeName(t netproto.MsgType) string {
+	if t == 0 {
+		return "unknown"
 	}
+	return t.String()
 }
 
 // ForGate is the registry of gate g.

@@ -152,3 +152,10 @@ func (t MsgType) FromClient() bool {
 	}
 	return false
 }
+
+// Traffic is a count of messages and their bytes (frame header included,
+// before link compression): what every process reports per message type.
+type Traffic struct {
+	Msgs  uint64
+	Bytes uint64
+}
