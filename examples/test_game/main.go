@@ -25,7 +25,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -37,8 +36,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
 
+	"github.com/ecsworld/ecsworld/cli/proc"
 	"github.com/ecsworld/ecsworld/config"
 	"github.com/ecsworld/ecsworld/examples/test_game/arena"
 	"github.com/ecsworld/ecsworld/game"
@@ -64,37 +63,18 @@ func run(ctx context.Context, args []string) error {
 	// still starting.
 	signal.Ignore(syscall.SIGHUP)
 	fs := flag.NewFlagSet("test_game", flag.ContinueOnError)
-	path := fs.String("config", "cluster.toml", "cluster file")
-	id := fs.Uint("id", 1, "this game's id (its [game.N] section)")
 	restore := fs.Bool("restore", false, "start from this game's freeze snapshot (snapshot_dir) instead of empty")
 	debugAddr := fs.String("debug", "", "serve the debug endpoint on this address (\"\": none)")
-	addrsFile := fs.String("addrs", "", "once linked to every dispatcher, write the bound addresses (debug, metrics) to this file as JSON")
 	monsters := fs.Int("monsters", 20, "monsters in this game's arena")
 	seed := fs.Uint64("seed", 0, "random seed (0: from the clock)")
-	if err := fs.Parse(args); err != nil {
+	p, err := proc.Parse(fs, config.RoleGame, args)
+	if err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
-	}
-	if *id < 1 || *id > 65535 {
-		return fmt.Errorf("-id %d: must be 1..65535", *id)
 	}
 	if *monsters < 0 || *monsters > 100000 {
 		return fmt.Errorf("-monsters %d: must be 0..100000", *monsters)
 	}
-	cl, err := config.Load(*path)
-	if err != nil {
-		return err
-	}
-	cfg := cl.Game(uint16(*id))
-	if cfg == nil {
-		return fmt.Errorf("%s has no [game.%d]", *path, *id)
-	}
-	log, err := newLogger(cfg.LogLevel, cfg.LogFormat)
-	if err != nil {
-		return err
-	}
+	cl, cfg, log := p.Cluster, p.Cluster.Game(p.ID), p.Log
 	defer log.Sync()
 	if *seed == 0 {
 		*seed = uint64(time.Now().UnixNano())
@@ -135,8 +115,8 @@ func run(ctx context.Context, args []string) error {
 	go func() { done <- g.Run(ctx) }()
 	// The addresses file says the game is ready: written once it is linked
 	// to every dispatcher (the launcher contract of ecsworld start).
-	if *addrsFile != "" && waitLinked(ctx, g, done) {
-		if err := writeAddrs(*addrsFile, addrs); err != nil {
+	if p.AddrsFile != "" && proc.WaitLinked(ctx, g, done) {
+		if err := proc.WriteAddrs(p.AddrsFile, addrs); err != nil {
 			stop()
 			<-done
 			return err
@@ -151,61 +131,4 @@ func run(ctx context.Context, args []string) error {
 		return nil // the snapshot is written: the new binary takes over
 	}
 	return err
-}
-
-// waitLinked reports whether g got linked to every dispatcher before ctx
-// ended or Run returned (its result is put back into done).
-func waitLinked(ctx context.Context, g *game.Game, done chan error) bool {
-	t := time.NewTicker(20 * time.Millisecond)
-	defer t.Stop()
-	for {
-		if s := g.Stats(); s.Connected == s.Dispatchers {
-			return ctx.Err() == nil
-		}
-		select {
-		case err := <-done:
-			done <- err
-			return false
-		case <-ctx.Done():
-			return false
-		case <-t.C:
-		}
-	}
-}
-
-// writeAddrs writes the address atomically (temporary file, rename), so a
-// launcher polling for it never reads half of it.
-func writeAddrs(path string, addrs map[string]string) error {
-	b, err := json.Marshal(addrs)
-	if err != nil {
-		return err
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("write address: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write address: %w", err)
-	}
-	return nil
-}
-
-// newLogger builds the process logger: console (human readable) or json.
-func newLogger(level, format string) (*zap.Logger, error) {
-	lvl, err := zapcore.ParseLevel(level)
-	if err != nil {
-		return nil, fmt.Errorf("log level: %w", err)
-	}
-	var zc zap.Config
-	switch format {
-	case "json":
-		zc = zap.NewProductionConfig()
-	case "console", "":
-		zc = zap.NewDevelopmentConfig()
-		zc.Development = false
-	default:
-		return nil, fmt.Errorf("log format %q: console or json", format)
-	}
-	zc.Level = zap.NewAtomicLevelAt(lvl)
-	return zc.Build()
 }
