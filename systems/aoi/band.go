@@ -45,6 +45,14 @@ func (g *Grid) moveBand(h Handle, e *entity, nx, nz, lo, hi float32) bool {
 		uniform: len(g.radii) == 1 && int(g.radii[0].n) == g.n,
 		za:      float32(math.Inf(-1)), zb: float32(math.Inf(1)),
 	}
+	if mv.uniform && len(g.lists.log) == 0 && g.lists.live <= directMaxMean*g.n && g.lists.live <= directMaxLive {
+		// The common case gets its own loop: test and link in one pass,
+		// with no candidate buffer and no log.
+		g.bandUniform(&g.ix[0], g.fRowT(zl-ho), g.fRowT(zh+ho), j0, j1, g.fColL(xl-ho), g.fColL(xh+ho), &mv)
+		mv.za, mv.zb = g.rowZ[j0], g.rowZ[j1+1]
+		g.bandUniform(&g.ix[1], g.fColT(xl-ho), g.fColT(xh+ho), i0, i1, g.fRowL(zh-hl), g.fRowL(zl+hl), &mv)
+		return true
+	}
 	// Row view: the thin rows above and below the middle.
 	g.bandLines(&g.ix[0], g.fRowT(zl-ho), g.fRowT(zh+ho), j0, j1, g.fColL(xl-ho), g.fColL(xh+ho), &mv)
 	// Column view: the thin columns beside the interior, over the long rows
@@ -153,4 +161,61 @@ func (g *Grid) movedUniform(h Handle, ts []entry, k uint32, nx, nz float32) {
 			g.change(h, t.h, mutual, none, false)
 		}
 	}
+}
+
+// A uniform move links and unlinks its pairs at once, rather than logging
+// them for a sorted flush, while the lists are short (an unlink searches
+// both lists: a mean length up to directMaxMean) and all of them fit in a
+// core's cache (directMaxLive elements, 2 MiB); beyond either, visiting
+// each list once per flush, in memory order, is cheaper.
+const (
+	directMaxMean = 64
+	directMaxLive = 1 << 19
+)
+
+// bandUniform is bandLines for a grid whose entities all share the mover's
+// key k, with an empty change log: a pair changed iff exactly one of the
+// old and new distances is below k, and it is linked or unlinked at once.
+// The test branches, as the rare change is well predicted not taken.
+func (g *Grid) bandUniform(ix *index, l0, l1, s0, s1, p0, p1 int32, mv *bandMove) {
+	k := int32(mv.k)
+	ox, oz, nx, nz, za, zb := mv.ox, mv.oz, mv.nx, mv.nz, mv.za, mv.zb
+	for l := l0; l <= l1; l++ {
+		if l == s0 {
+			l = s1
+			continue
+		}
+		segs := ix.segs[l*ix.spl : (l+1)*ix.spl]
+		for p := p0; p <= p1; {
+			sg := &segs[p>>segShift]
+			pe := min(p1, p|segMask)
+			es := sg.e[sg.st[p&segMask]:sg.st[pe&segMask+1]]
+			p = pe + 1
+			for i := range es {
+				t := &es[i]
+				do := int32(max(abs32(t.x-ox), abs32(t.z-oz))) - k
+				dn := int32(max(abs32(t.x-nx), abs32(t.z-nz))) - k
+				if do^dn < 0 && t.z >= za && t.z < zb {
+					g.flipUniform(mv.h, t.h, dn < 0)
+				}
+			}
+		}
+	}
+}
+
+// flipUniform links (enter) or unlinks the mutual pair (h, t) now, with its
+// two events.
+func (g *Grid) flipUniform(h, t Handle, enter bool) {
+	if h == t {
+		return
+	}
+	g.events = append(g.events, Event{Watcher: h, Target: t, Enter: enter}, Event{Watcher: t, Target: h, Enter: enter})
+	ls := &g.lists
+	if enter {
+		ls.insert(h, t, mutual)
+		ls.insert(t, h, mutual)
+		return
+	}
+	ls.unlinkMutual(h, t)
+	ls.unlinkMutual(t, h)
 }

@@ -29,7 +29,7 @@
 // The grid keeps every entity twice, in two views of one cell array: thin
 // rows cut into long cells, and thin columns cut into long cells. Cells store
 // each entity's position, radius key and handle inline, and the cells of a
-// line are packed in segments of eight, so a stretch of cells along a line is
+// line are packed in segments of sixteen, so a stretch of cells along a line is
 // one contiguous run of entries. A move reads only the band where a pair's
 // status can change: between the area of the smallest radius around both the
 // old and the new centre (everything there stays in range) and the area of
@@ -50,9 +50,12 @@
 // those it sees only, those it sees and that see it (mutual), and those that
 // see it only. Interest and Watchers are two overlapping windows of that one
 // list, so symmetric pairs (the common case of equal radii) are stored once.
-// Pair changes are logged and applied in bulk, owner by owner, when a list
-// is read or the log grows large (Flush applies it on demand). The steady
-// state allocates nothing.
+// When every entity shares one radius and the lists are short and fit in a
+// core's cache, a move tests, links and unlinks its pairs in one pass.
+// Otherwise pair changes are logged and applied in bulk, owner by owner,
+// when a list is read or the log grows large (Flush applies it on demand),
+// which visits each list once in memory order. The steady state allocates
+// nothing.
 //
 // # Bounds and values
 //

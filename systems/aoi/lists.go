@@ -434,3 +434,19 @@ func (ls *lists) applyMutual(x Handle, group []op) {
 	ls.live += int(n) - len(h)
 	l.n, l.a, l.b = n, 0, n
 }
+
+// unlinkMutual removes y from the mutual section of x's list. It searches
+// from the end: pairs that unlink are mostly pairs that linked recently
+// (entities wandering along each other's edge), and links append.
+func (ls *lists) unlinkMutual(x, y Handle) {
+	l := &ls.l[x]
+	h := ls.arena[l.off : l.off+l.n]
+	i := l.b - 1
+	for ; i >= l.a && h[i] != y; i-- {
+	}
+	if i < l.a {
+		return // not linked: cannot happen while the invariant holds
+	}
+	l.removeAt(h, i, mutual)
+	ls.live--
+}
