@@ -31,8 +31,12 @@
 //     link (a game that aborted its freeze); after a restore it is a no-op.
 //   - FreezeAck is sent on the game's link once queueing has started, after
 //     everything routed to it before: the game has all of it when the ack
-//     arrives. Replies the dispatcher itself makes to a frozen game
-//     (ServiceRegistered, MigrateHold, error replies) are queued too.
+//     arrives. Answers to the game's own requests (CallReply,
+//     ServiceLookupReply, ServiceRegistered) still reach it while its link
+//     is up, so it can finish its calls before it writes its snapshot; once
+//     the link is gone they are queued with the rest. Everything else the
+//     dispatcher itself sends a frozen game (MigrateHold, and so on) is
+//     queued.
 //   - A game that connects without Restored on a frozen id: refused as a
 //     duplicate while the frozen link is still up; otherwise it is a fresh
 //     start, so the frozen queue is discarded loudly (counted as

@@ -263,7 +263,7 @@ func (d *Dispatcher) toGameLocked(sender *conn, id uint16, typ netproto.MsgType,
 		// (a stopping dispatcher keeps the entry but not the link).
 		d.failLocked(sender, dropUnknownGame, typ, payload, entity, id, "")
 		return false
-	case g.frozen != nil:
+	case g.frozen != nil && (g.conn == nil || !answersGame(typ)):
 		g.frozen.add(typ, payload)
 		d.checkCapLocked(g.frozen, queueKind{what: "frozen game", game: id})
 		return true
@@ -273,6 +273,19 @@ func (d *Dispatcher) toGameLocked(sender *conn, id uint16, typ netproto.MsgType,
 		return false
 	}
 	return true
+}
+
+// answersGame reports whether typ answers a request the game itself made
+// (its calls, service lookups and registrations). These still reach a
+// freezing game while its link is up, so that it can finish them before it
+// writes its snapshot rather than leave their callbacks waiting in a
+// process that is about to exit.
+func answersGame(typ netproto.MsgType) bool {
+	switch typ {
+	case netproto.MsgCallReply, netproto.MsgServiceLookupReply, netproto.MsgServiceRegistered:
+		return true
+	}
+	return false
 }
 
 // toPeerLocked delivers to a game (see toGameLocked) or a gate.

@@ -101,7 +101,10 @@
 // RequestFreeze (FreezeOn wires it to SIGHUP) starts a freeze: the game
 // sends FreezeRequest to every dispatcher and keeps ticking until every
 // FreezeAck is in (then nothing more reaches it) and the work in flight
-// has ended (inbox, queued calls, migrations; at most 20 ticks). At that
+// has ended (inbox, queued calls, migrations, and this game's own calls,
+// lookups and registrations, whose answers the dispatchers still deliver;
+// at most 20 ticks). A call still without a reply then fails with
+// ErrFreezing in its callback, so no callback is left waiting. At that
 // tick boundary it runs every entity's OnFreeze, writes the snapshot
 // (package snapshot, atomically, to Config.SnapshotPath or
 // Game.SnapshotPath()), closes its links and Run returns ErrFrozen. A
@@ -109,9 +112,9 @@
 // freeze loudly: FreezeResume to every dispatcher, and the game carries on.
 // No migration starts while freezing (ErrFreezing); one still waiting
 // for its MigrateHold is released (MigrateDone) and the entity stays.
-// Lost in a freeze: the callbacks of this game's own calls still pending
-// (the restored game numbers its calls above the old ids and drops those
-// replies, Stats.FrozenReplies), observers (they stop getting views), the
+// A reply that comes after the snapshot reaches the restored game, which
+// numbers its calls above the old ids and drops it (Stats.FrozenReplies).
+// Lost in a freeze: observers (they stop getting views), the
 // service-lookup cache (it fills again) and the list of services this
 // game won (the dispatchers keep them, but a dispatcher that restarts
 // later does not get them again from the restored game).

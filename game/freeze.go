@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
+	"runtime/metrics"
 	"time"
 
 	"go.uber.org/zap"
@@ -33,7 +36,8 @@ var ErrFreezing = errors.New("game: freezing")
 const DefaultFreezeTimeout = 10 * time.Second
 
 // maxQuiesceTicks bounds the ticks a freeze waits, after every ack, for
-// the local work in flight (queued RPC calls, inbox, migrations) to end.
+// the work in flight (queued RPC calls, inbox, migrations, this game's own
+// calls awaiting replies) to end.
 const maxQuiesceTicks = 20
 
 // FreezeInfo describes a finished freeze (Game.FreezeInfo).
@@ -148,18 +152,20 @@ func (g *Game) freezeStep() bool {
 		}
 		return false
 	}
-	// Every ack is in: nothing more reaches us. Let the work in flight end
-	// (what the inbox holds, calls queued for the next RPC stage, hand-offs)
+	// Every ack is in: nothing more reaches us but the answers to our own
+	// requests. Let the work in flight end (what the inbox holds, calls
+	// queued for the next RPC stage, hand-offs, our calls awaiting replies)
 	// for a few ticks, so it is not lost.
 	busy := len(g.inbox) > 0 || g.rpc.Len() > 0 || len(g.migrations) > 0
-	if busy && f.quiesce < maxQuiesceTicks {
+	if (busy || g.ownRequests() > 0) && f.quiesce < maxQuiesceTicks {
 		f.quiesce++
 		return false
 	}
 	if busy {
 		g.log.Error("freeze: work still in flight is lost", zap.Int("inbox", len(g.inbox)),
-			zap.Int("rpc_queue", g.rpc.Len()), zap.Int("migrations", len(g.migrations)))
+			zap.Int("rpc_queue", g.rpc.Len()), zap.Int("migrations", len(g.migrations)), zap.Int("own_requests", g.ownRequests()))
 	}
+	g.failPendingCalls()
 	// A migration whose hold never came stays (the entity is in the
 	// snapshot); the dispatcher's hold is released so the entity's traffic
 	// flows (to the queue, then to the restored game).
@@ -194,7 +200,7 @@ func (g *Game) freezeStep() bool {
 	g.frzInfo, g.frzDone = fi, true
 	g.frzMu.Unlock()
 	g.log.Info("game frozen", zap.String("snapshot", path), zap.Uint64("tick", fi.Tick), zap.Int("entities", fi.Entities),
-		zap.Int64("bytes", fi.Bytes), zap.Int("pending_calls_lost", len(g.pending)), zap.Duration("took", fi.Duration))
+		zap.Int64("bytes", fi.Bytes), zap.Duration("took", fi.Duration))
 	return true
 }
 
@@ -213,7 +219,7 @@ func (g *Game) readSnapshot(wopts ecs.WorldOptions) (*snapshot.Restored, error) 
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("%w: no snapshot at %s (freeze first): %w", ErrRestore, path, err)
 	}
-	r, err := snapshot.ReadFile(path, g.reg, wopts, snapshot.ReadOptions{})
+	r, err := ReadSnapshot(path, g.reg, wopts)
 	if err != nil {
 		return nil, fmt.Errorf("%w from %s: %w", ErrRestore, path, err)
 	}
@@ -224,6 +230,39 @@ func (g *Game) readSnapshot(wopts ecs.WorldOptions) (*snapshot.Restored, error) 
 		g.log.Warn("restore: snapshot schema differs", zap.Stringer("warning", w))
 	}
 	return r, nil
+}
+
+// ReadSnapshot reads the snapshot at path into a new world made from reg
+// and wopts (snapshot.ReadFile) the way a restoring game does, with the
+// garbage collector paused for the read. A restore allocates the whole
+// world and frees almost nothing, so each collection while it grows only
+// marks the same new world again (at 100,000 entities that doubled the
+// read); paused, the world is marked once, by the first collection after
+// the restore. The collector percentage is set to -1 and, unless the
+// process already has a memory limit (GOMEMLIMIT), a limit of the heap in
+// use plus 64 times the file's size plus 256 MB (a restored world takes
+// about 25 times its file) starts collections if the read grows beyond
+// any expectation; both are put back afterwards. These are process-wide
+// settings: the game process owns them, and it restores before its tick
+// loop runs. bench/cmd/snapbench measures this function.
+func ReadSnapshot(path string, reg *ecs.Registry, wopts ecs.WorldOptions) (*snapshot.Restored, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot: read: %w", err)
+	}
+	if limit := debug.SetMemoryLimit(-1); limit == math.MaxInt64 {
+		sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+		metrics.Read(sample)
+		var heap int64
+		if sample[0].Value.Kind() == metrics.KindUint64 {
+			heap = int64(min(sample[0].Value.Uint64(), math.MaxInt64/4))
+		}
+		size := min(fi.Size(), math.MaxInt64/256)
+		debug.SetMemoryLimit(heap + 64*size + 256<<20)
+		defer debug.SetMemoryLimit(limit)
+	}
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	return snapshot.ReadFile(path, reg, wopts, snapshot.ReadOptions{})
 }
 
 // adoptSnapshot makes the systems continue the restored world: the tick
