@@ -14,19 +14,23 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/xtaci/kcp-go/v5"
 
 	"github.com/ecsworld/ecsworld/client"
 	"github.com/ecsworld/ecsworld/examples/test_client/bots"
 	"github.com/ecsworld/ecsworld/netproto"
 )
 
-// rawClient is a hand-driven client connection over TCP or WebSocket: it
+// rawClient is a hand-driven client connection over TCP, WebSocket or KCP: it
 // says hello like a client, then sends whatever a test wants.
 type rawClient struct {
 	conn  net.Conn
 	fr    *netproto.FrameReader
 	codec *netproto.Codec
 	id    uint64
+	// noClose: the transport cannot show the gate's close (KCP has no
+	// close handshake), so the Disconnect is the last thing to wait for.
+	noClose bool
 }
 
 func dialRaw(t *testing.T, transport, addr string) *rawClient {
@@ -52,6 +56,18 @@ func dialRaw(t *testing.T, transport, addr string) *rawClient {
 		}
 		wc.SetReadLimit(-1) // the gate's frames are bounded by the frame reader
 		c = websocket.NetConn(context.Background(), wc, websocket.MessageBinary)
+	case "kcp":
+		// The gate's KCP defaults: no FEC, no encryption; the stream mode
+		// and tuning are netproto's.
+		s, err := kcp.DialWithOptions(addr, nil, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.SetStreamMode(true)
+		s.SetWriteDelay(false)
+		s.SetNoDelay(1, 10, 2, 1)
+		s.SetACKNoDelay(true)
+		c = s
 	default:
 		t.Fatalf("raw client over %q", transport)
 	}
@@ -60,7 +76,7 @@ func dialRaw(t *testing.T, transport, addr string) *rawClient {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rawClient{conn: c, fr: netproto.NewFrameReader(c, 1<<20), codec: codec}
+	r := &rawClient{conn: c, fr: netproto.NewFrameReader(c, 1<<20), codec: codec, noClose: transport == "kcp"}
 	hello, err := codec.AppendFrame(nil, &netproto.ClientHello{Version: netproto.ProtocolVersion})
 	if err != nil {
 		t.Fatal(err)
@@ -112,6 +128,9 @@ func (r *rawClient) disconnected(t *testing.T) *netproto.Disconnect {
 				t.Fatal(err)
 			}
 			d = m.(*netproto.Disconnect)
+			if r.noClose {
+				return d
+			}
 		}
 	}
 }
@@ -186,7 +205,7 @@ func TestBadInput(t *testing.T) {
 	}
 	want := map[string]float64{} // the trouble counters this test provokes
 	var rawIDs []string          // the bad clients' ClientIDs, as logged
-	transports := []string{"tcp", "ws"}
+	transports := []string{"tcp", "ws", "kcp"}
 	for _, tr := range transports {
 		for _, r := range rules {
 			if r.half && tr != "tcp" {
