@@ -114,6 +114,19 @@ type hold struct {
 	// data: the entity's MigrateData has gone through, so the destination
 	// has it and will end the migration even if the source is gone.
 	data bool
+	// orphaned is when the source left while its MigrateData may have
+	// gone through another dispatcher (zero: the source is alive). The
+	// hold then waits orphanGrace for the destination's MigrateDone.
+	orphaned time.Time
+}
+
+// orphanGrace is how long a hold whose source left waits for the
+// destination's MigrateDone before it is released to normal routing: the
+// MigrateData may have left through the gate's dispatcher just before the
+// source died, and then the destination ends the migration within a few
+// round trips.
+func (d *Dispatcher) orphanGrace() time.Duration {
+	return max(3*d.checkEvery, 100*time.Millisecond)
 }
 
 // service is one registered service name.

@@ -68,9 +68,11 @@
 //     send, is dropped and counted; the link stays up (the peer is
 //     authenticated; framing errors close the link in netproto).
 //   - When a game leaves without freezing, its routes and services are
-//     dropped, and migrations that can no longer finish (towards it, or
-//     from it before its MigrateData went through) are released to normal
-//     routing.
+//     dropped, and migrations towards it are released to normal routing.
+//     A migration from it whose MigrateData did not go through here (it
+//     may have gone through the gate's dispatcher) waits three janitor
+//     periods (at least 100 ms) for the destination's MigrateDone, then is
+//     released too; at once if the destination is gone as well.
 //     There is no "game down" message in the protocol, and the dispatcher
 //     does not track calls in flight: a caller needs its own call timeout.
 //   - A destination that does not keep up: sends beyond the link's buffer

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"time"
 
 	"github.com/ecsworld/ecsworld/netproto"
 	"go.uber.org/zap"
@@ -220,8 +221,10 @@ func (d *Dispatcher) gameIDsLocked() []uint16 {
 // gameGoneLocked forgets a game that left without freezing: its routes and
 // services go, and migrations that can no longer finish are released to
 // normal routing (their traffic goes where the entity's route or origin
-// says, which answers or counts it): those towards the game, and those
-// from it whose MigrateData never went through.
+// says, which answers or counts it): those towards the game at once; those
+// from it whose MigrateData did not go through here after orphanGrace,
+// unless the destination's MigrateDone comes first (the data may have left
+// through the gate's dispatcher).
 func (d *Dispatcher) gameGoneLocked(g *game) {
 	delete(d.games, g.id)
 	routes := 0
@@ -238,18 +241,35 @@ func (d *Dispatcher) gameGoneLocked(g *game) {
 			services++
 		}
 	}
-	holds := 0
+	holds, orphans := 0, 0
+	now := time.Now()
 	for e, h := range d.holds {
-		if h.to == g.id || (h.from == g.id && !h.data) {
-			delete(d.holds, e)
+		switch {
+		case h.to == g.id:
+			d.releaseHoldLocked(e, h)
 			holds++
-			h.q.each(func(typ netproto.MsgType, payload []byte) {
-				d.toEntityLocked(nil, e, typ, payload)
-			})
+		case h.from == g.id && !h.data:
+			if to := d.games[h.to]; to == nil || to.conn == nil {
+				d.releaseHoldLocked(e, h)
+				holds++
+				continue
+			}
+			h.orphaned = now
+			orphans++
 		}
 	}
 	d.log.Warn("game gone: routes dropped", zap.Uint16("game", g.id), zap.Int("routes", routes),
-		zap.Int("services", services), zap.Int("migrations_released", holds))
+		zap.Int("services", services), zap.Int("migrations_released", holds),
+		zap.Int("migrations_awaiting_destination", orphans))
+}
+
+// releaseHoldLocked ends a migration hold that can no longer finish: what
+// it held goes where the entity's route or origin says, in order.
+func (d *Dispatcher) releaseHoldLocked(e uint64, h *hold) {
+	delete(d.holds, e)
+	h.q.each(func(typ netproto.MsgType, payload []byte) {
+		d.toEntityLocked(nil, e, typ, payload)
+	})
 }
 
 // discardFrozenLocked drops a frozen game's queue (the game came back

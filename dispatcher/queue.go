@@ -112,6 +112,12 @@ func (d *Dispatcher) janitor(stop <-chan struct{}) {
 				}
 			}
 			for e, h := range d.holds {
+				if !h.orphaned.IsZero() && now.Sub(h.orphaned) >= d.orphanGrace() {
+					d.log.Warn("migration source gone and no MigrateDone from the destination: releasing the hold",
+						zap.Uint64("entity", e), zap.Uint16("from", h.from), zap.Uint16("to", h.to), zap.Int("msgs", h.q.n))
+					d.releaseHoldLocked(e, h)
+					continue
+				}
 				k := queueKind{what: "migration hold", game: h.to, entity: e}
 				d.checkAgeLocked(h.q, k, now)
 				d.checkCapLocked(h.q, k)

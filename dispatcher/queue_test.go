@@ -128,7 +128,7 @@ func TestSlowConsumerIsClosed(t *testing.T) {
 // gone through, the source's death does not matter.
 func TestMigrationSourceGone(t *testing.T) {
 	cl := testCluster(1)
-	d := start(t, cl, 1)
+	d := start(t, cl, 1, WithCheckInterval(10*time.Millisecond))
 	gameA := join(t, d.addr, netproto.RoleGame, 1)
 	gameB := join(t, d.addr, netproto.RoleGame, 2)
 	gate := join(t, d.addr, netproto.RoleGate, 1)
@@ -143,7 +143,8 @@ func TestMigrationSourceGone(t *testing.T) {
 	waitFor(t, "the holds", func() bool { return d.Stats().Queued == 2 })
 
 	gameA.link.Close()
-	// The early one is released: its origin is gone, so the call fails.
+	// The early one is released once no MigrateDone came within the grace:
+	// its origin is gone, so the call fails.
 	if r, ok := gate.recv().(*netproto.CallReply); !ok || r.CallID != 1 || r.Error == "" {
 		t.Fatalf("want an error reply for call 1, got %#v", r)
 	}
