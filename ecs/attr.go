@@ -208,7 +208,12 @@ func (n *attrNode) detach() { n.parent, n.key, n.index = nil, "", -1 }
 // are nil-safe; mutations of a nil *MapAttr return ErrAttrNil.
 type MapAttr struct {
 	attrNode
-	m map[string]any
+	// Up to smallMapMax keys: keys sorted, vals beside them (see
+	// attrmap.go); beyond: big.
+	keys   []string
+	vals   []any
+	shared bool // keys belongs to an AttrKeys: copy it before changing the key set
+	big    map[string]any
 }
 
 // ListAttr is a list of attributes. Elements are only appended, set in
@@ -222,23 +227,26 @@ type ListAttr struct {
 
 // NewMapAttr returns an empty, detached map.
 func NewMapAttr() *MapAttr {
-	return &MapAttr{attrNode: attrNode{index: -1}, m: make(map[string]any)}
+	return &MapAttr{attrNode: attrNode{index: -1}}
 }
 
 // NewListAttr returns an empty, detached list.
 func NewListAttr() *ListAttr { return &ListAttr{attrNode: attrNode{index: -1}} }
 
-// newRootAttr returns the root map of entity e, holding attrs (which are
-// not recorded as changes).
-func newRootAttr(e *Entity, attrs map[string]any) (*MapAttr, error) {
-	m := NewMapAttr()
+// initAttrs makes e's root map (held in e itself) and fills it with attrs,
+// which are not recorded as changes.
+func (e *Entity) initAttrs(attrs map[string]any) error {
+	m := &e.root
+	m.index = -1
 	for _, k := range sortedKeys(attrs) {
 		if err := m.Set(k, attrs[k]); err != nil {
-			return nil, fmt.Errorf("attribute %q: %w", k, err)
+			return fmt.Errorf("attribute %q: %w", k, err)
 		}
 	}
-	m.tracker = &attrTracker{owner: e}
-	return m, nil
+	e.track.owner = e
+	m.tracker = &e.track
+	e.attrs = m
+	return nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -297,14 +305,17 @@ func fromPlain(v any, budget int) (any, error) {
 			return nil, fmt.Errorf("%w: max %d levels", ErrAttrDepth, MaxAttrDepth)
 		}
 		m := NewMapAttr()
-		for k, cv := range x {
-			nv, err := fromPlain(cv, budget-1)
+		keys := sortedKeys(x)
+		vals := make([]any, len(keys))
+		for i, k := range keys {
+			nv, err := fromPlain(x[k], budget-1)
 			if err != nil {
 				return nil, fmt.Errorf("key %q: %w", k, err)
 			}
 			setChild(&m.attrNode, nv, k, -1)
-			m.m[k] = nv
+			vals[i] = nv
 		}
+		m.setSorted(keys, vals, false)
 		return m, nil
 	case []any:
 		if budget < 1 {
@@ -438,9 +449,10 @@ func heightOf(v any) int {
 
 func (m *MapAttr) height() int {
 	h := 0
-	for _, v := range m.m {
+	m.each(func(_ string, v any) bool {
 		h = max(h, heightOf(v))
-	}
+		return true
+	})
 	return h + 1
 }
 
@@ -459,7 +471,7 @@ func (m *MapAttr) Set(key string, v any) error {
 	if m == nil {
 		return ErrAttrNil
 	}
-	old, had := m.m[key]
+	old, had := m.lookup(key)
 	if had && sameContainer(old, v) {
 		return nil // re-setting a child at its own key
 	}
@@ -475,7 +487,7 @@ func (m *MapAttr) Set(key string, v any) error {
 		unsetChild(old)
 	}
 	setChild(&m.attrNode, nv, key, -1)
-	m.m[key] = nv
+	m.store(key, nv)
 	m.record(AttrSet, key, true, nv)
 	return nil
 }
@@ -485,8 +497,7 @@ func (m *MapAttr) Get(key string) (any, bool) {
 	if m == nil {
 		return nil, false
 	}
-	v, ok := m.m[key]
-	return v, ok
+	return m.lookup(key)
 }
 
 // Has reports whether key is set.
@@ -539,7 +550,7 @@ func (m *MapAttr) Map(key string) *MapAttr {
 	if m == nil {
 		return nil
 	}
-	if v, ok := m.m[key]; ok {
+	if v, ok := m.lookup(key); ok {
 		c, _ := v.(*MapAttr)
 		return c
 	}
@@ -556,7 +567,7 @@ func (m *MapAttr) List(key string) *ListAttr {
 	if m == nil {
 		return nil
 	}
-	if v, ok := m.m[key]; ok {
+	if v, ok := m.lookup(key); ok {
 		c, _ := v.(*ListAttr)
 		return c
 	}
@@ -573,25 +584,25 @@ func (m *MapAttr) Delete(key string) {
 	if m == nil {
 		return
 	}
-	old, ok := m.m[key]
+	old, ok := m.remove(key)
 	if !ok {
 		return
 	}
 	unsetChild(old)
-	delete(m.m, key)
 	m.record(AttrDelete, key, true, nil)
 }
 
 // Clear removes every key (detaching child containers). Clearing an empty
 // map records nothing.
 func (m *MapAttr) Clear() {
-	if m == nil || len(m.m) == 0 {
+	if m == nil || m.length() == 0 {
 		return
 	}
-	for _, v := range m.m {
+	m.each(func(_ string, v any) bool {
 		unsetChild(v)
-	}
-	clear(m.m)
+		return true
+	})
+	m.empty()
 	m.record(AttrClear, nil, false, nil)
 }
 
@@ -600,7 +611,7 @@ func (m *MapAttr) Len() int {
 	if m == nil {
 		return 0
 	}
-	return len(m.m)
+	return m.length()
 }
 
 // Keys returns the keys, sorted.
@@ -608,20 +619,20 @@ func (m *MapAttr) Keys() []string {
 	if m == nil {
 		return nil
 	}
-	return sortedKeys(m.m)
+	if m.big != nil {
+		return sortedKeys(m.big)
+	}
+	return slices.Clone(m.keys)
 }
 
-// Range calls fn for each key and value, in no particular order, until fn
-// returns false. fn must not modify the map.
+// Range calls fn for each key and value, in no particular order (use
+// SortedRange for key order), until fn returns false. fn must not modify
+// the map.
 func (m *MapAttr) Range(fn func(key string, v any) bool) {
 	if m == nil {
 		return
 	}
-	for k, v := range m.m {
-		if !fn(k, v) {
-			return
-		}
-	}
+	m.each(fn)
 }
 
 // ToMap returns a deep plain copy: nested maps as map[string]any, lists
@@ -630,10 +641,11 @@ func (m *MapAttr) ToMap() map[string]any {
 	if m == nil {
 		return nil
 	}
-	out := make(map[string]any, len(m.m))
-	for k, v := range m.m {
+	out := make(map[string]any, m.length())
+	m.each(func(k string, v any) bool {
 		out[k] = plain(v)
-	}
+		return true
+	})
 	return out
 }
 
@@ -643,11 +655,28 @@ func (m *MapAttr) Clone() *MapAttr {
 		return nil
 	}
 	c := NewMapAttr()
-	for k, v := range m.m {
+	if m.big != nil {
+		c.big = make(map[string]any, len(m.big))
+	} else {
+		// A shared key set stays shared; the values are the clone's own.
+		c.keys, c.shared = m.keys, m.shared
+		if !m.shared {
+			c.keys = slices.Clone(m.keys)
+		}
+		c.vals = make([]any, len(m.vals))
+	}
+	i := 0
+	m.each(func(k string, v any) bool {
 		nv := cloneValue(v)
 		setChild(&c.attrNode, nv, k, -1)
-		c.m[k] = nv
-	}
+		if c.big != nil {
+			c.big[k] = nv
+		} else {
+			c.vals[i] = nv
+			i++
+		}
+		return true
+	})
 	return c
 }
 

@@ -82,6 +82,12 @@
 // is, if it is decoded into any with DefaultMapType map[string]any (CBOR
 // integers come back as int64 or uint64, which Set takes).
 //
+// For restores by the thousand: World.Reserve grows the tables once and
+// has donburi make entities in batches; Entity.AdoptAttrsWith installs
+// attributes whose keys many entities share (AttrKeys) without copying,
+// sorting or hashing them; a small attribute map keeps its keys sorted,
+// so MapAttr.SortedRange visits them in order at no cost.
+//
 // # Deviations from the first API sketch, and additions
 //
 //   - World.Entity returns (*Entity, bool).

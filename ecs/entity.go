@@ -4,8 +4,8 @@ import (
 	"github.com/yohamta/donburi"
 )
 
-// Entity is the engine's state of one entity: one heap object per entity,
-// referenced from a hidden donburi component so queries yield it. It holds
+// Entity is the engine's state of one entity (the world allocates them in
+// slabs, see World.newEntity), referenced from a hidden donburi component so queries yield it. It holds
 // the hot state systems need without donburi lookups (position, movement,
 // AOI slot, space membership, client binding) next to the donburi entry
 // that holds the user's components.
@@ -42,7 +42,12 @@ type Entity struct {
 	w      *World
 	entry  *donburi.Entry // nil once destroyed
 	client ClientBinding
-	attrs  *MapAttr
+	attrs  *MapAttr // &root
+
+	// The root attribute map and its change log live in the entity: two
+	// allocations fewer per entity.
+	root  MapAttr
+	track attrTracker
 }
 
 // ID returns the entity's stable ID.

@@ -1,6 +1,9 @@
 package ecs
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // Bulk construction of attributes, for code that decodes them by the
 // thousand (a snapshot restore): MapAttr.Set per key would check, copy and
@@ -47,22 +50,24 @@ func NewListAttrOf(vals []any) (*ListAttr, error) {
 // ErrNoEntity, and those of NewMapAttrOf; on error e keeps its
 // attributes.
 func (e *Entity) AdoptAttrs(keys []string, vals []any) error {
+	return e.adopt(func(root *MapAttr) error { return fill(root, keys, vals) })
+}
+
+// adopt replaces e's root attributes by what set puts in the (emptied)
+// root, restoring the old contents if set fails.
+func (e *Entity) adopt(set func(root *MapAttr) error) error {
 	if e == nil || e.destroyed {
 		return fmt.Errorf("adopt attributes: %w", ErrNoEntity)
 	}
 	// The root keeps its identity (a freshly created entity's root is
-	// empty); only its contents are replaced, which spares an allocation
-	// per restored entity.
+	// empty); only its contents are replaced.
 	root := e.attrs
-	old := root.m
-	for _, v := range old {
-		unsetChild(v)
-	}
-	if err := fill(root, keys, vals); err != nil {
-		root.m = old
-		for k, v := range old {
-			setChild(&root.attrNode, v, k, -1)
-		}
+	old := *root
+	root.each(func(_ string, v any) bool { unsetChild(v); return true })
+	root.keys, root.vals, root.big, root.shared = nil, nil, nil, false
+	if err := set(root); err != nil {
+		root.keys, root.vals, root.big, root.shared = old.keys, old.vals, old.big, old.shared
+		root.each(func(k string, v any) bool { setChild(&root.attrNode, v, k, -1); return true })
 		return fmt.Errorf("adopt attributes of %s: %w", e, err)
 	}
 	root.tracker.reset()
@@ -70,7 +75,7 @@ func (e *Entity) AdoptAttrs(keys []string, vals []any) error {
 }
 
 // fill sets m's contents to keys[i] → vals[i] (m is a root, level 1, or
-// detached); on error m is unchanged.
+// detached); on error m is unchanged. The slices are copied.
 func fill(m *MapAttr, keys []string, vals []any) error {
 	if len(keys) != len(vals) {
 		return fmt.Errorf("%w: %d keys for %d values", ErrAttrType, len(keys), len(vals))
@@ -82,17 +87,14 @@ func fill(m *MapAttr, keys []string, vals []any) error {
 	if h+1 > MaxAttrDepth {
 		return fmt.Errorf("%w: %d levels (max %d)", ErrAttrDepth, h+1, MaxAttrDepth)
 	}
-	mm := make(map[string]any, len(keys))
-	for i, k := range keys {
-		mm[k] = vals[i]
-	}
-	if len(mm) != len(keys) {
+	ks, vs := slices.Clone(keys), slices.Clone(vals)
+	if sortPairs(ks, vs) {
 		return fmt.Errorf("%w: attribute key given twice", ErrDuplicate)
 	}
-	m.m = mm
+	m.setSorted(ks, vs, false)
 	if h > 0 {
-		for i, k := range keys {
-			setChild(&m.attrNode, vals[i], k, -1)
+		for i, k := range ks {
+			setChild(&m.attrNode, vs[i], k, -1)
 		}
 	}
 	return nil
@@ -105,6 +107,10 @@ func checkValues(vals []any) (int, error) {
 	h := 0
 	containers := 0
 	for i, v := range vals {
+		switch v.(type) {
+		case int64, float64, bool, string, []byte: // the common case, inline
+			continue
+		}
 		ch, err := adoptable(v)
 		if err != nil {
 			return 0, fmt.Errorf("value %d: %w", i, err)

@@ -214,6 +214,23 @@ func (r *cborReader) uint() (uint64, error) {
 	return arg, nil
 }
 
+// int reads a signed integer (major type 0 or 1) that fits an int64.
+func (r *cborReader) int() (int64, error) {
+	maj, _, arg, err := r.head()
+	if err != nil {
+		return 0, err
+	}
+	switch {
+	case maj != majUint && maj != majNeg:
+		return 0, r.fail("want an integer, have major type %d", maj)
+	case arg > math.MaxInt64:
+		return 0, r.fail("integer beyond int64")
+	case maj == majNeg:
+		return ^int64(arg), nil
+	}
+	return int64(arg), nil
+}
+
 // expect reads a head of major type maj (array or map) and returns its
 // checked length.
 func (r *cborReader) expect(maj byte) (int, error) {

@@ -48,6 +48,7 @@ func NewEntityCodec(reg *ecs.Registry) (*EntityCodec, error) {
 	for i, cs := range h.Components {
 		c.tmpl.compByName[cs.Name] = i
 	}
+	c.tmpl.rootKeys = make([]*ecs.AttrKeys, len(h.Types))
 	c.tmpl.out = &Restored{}
 	if err := c.tmpl.resolve(reg); err != nil {
 		return nil, err // cannot happen: the schema is reg's own

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"maps"
 	"math"
@@ -123,6 +124,11 @@ func componentDecOptions() cbor.DecOptions {
 	}
 }
 
+// maxReserve bounds the entities of one type the reader prepares the new
+// world for from the header's count, before the records confirm it
+// (about 50 MB of tables at most).
+const maxReserve = 1 << 20
+
 // maxValueNesting bounds the nesting of a component value (and is what
 // the record reader allows when it steps over one).
 const maxValueNesting = 32
@@ -195,11 +201,26 @@ type decoder struct {
 	byType   []uint64
 	spaces   uint64
 	gone     map[string]int // "type.method" → timers
-	strs     map[string]interned
-	lastKeys []string   // the previous record's root attribute keys
-	keys     [][]string // attribute map scratch, per level
+	strs     internTable
+	rootKeys []*ecs.AttrKeys // per type index: the last root key set seen
+	keys     [][]string      // attribute map scratch, per level
 	vals     [][]any
 	args     map[string][]byte
+	// lastTimer: the method and arguments of the previous timer read.
+	lastTimer Timer
+
+	// Version 2 records: the previous record's ID in the chunk, the
+	// chunk's key sets and the previous chunk's, and the spaces so far.
+	v2             bool
+	prevID         uint64
+	sets, lastSets []*ecs.AttrKeys
+	spaceIDs       []ecs.EntityID
+	spaceEnts      []*ecs.Entity
+	// Intern misses per key of each key set (see textValue), and the
+	// last set looked up.
+	missBySet   map[*ecs.AttrKeys][]uint8
+	lastMissSet *ecs.AttrKeys
+	lastMiss    []uint8
 
 	// names: records name their type and components (EntityCodec);
 	// standalone: one record, not in a file (no space, no counts).
@@ -237,13 +258,24 @@ func (rd *Reader) decode(src io.Reader, reg *ecs.Registry, wopts *ecs.WorldOptio
 		return nil, err
 	}
 	d.out.Header = d.h
-	d.out.Timers = make([]Timer, 0, min(d.h.Timers, 1<<16)) // the header may lie; grow past that
+	d.rootKeys = make([]*ecs.AttrKeys, len(d.h.Types))
+	d.v2 = d.h.Version >= 2
+	d.out.Timers = make([]Timer, 0, min(d.h.Timers, maxReserve)) // the header may lie; grow past that
 	if reg != nil {
 		if err := d.resolve(reg); err != nil {
 			return nil, err
 		}
 		if wopts != nil {
 			d.w = ecs.NewWorld(reg, *wopts)
+			// The world's tables grow once and donburi makes entities in
+			// batches. The header's counts are checked only at the end, so
+			// what a lying header can make the reader reserve is bounded.
+			for i, t := range d.types {
+				if t != nil {
+					d.w.Reserve(t, int(min(d.h.Types[i].Entities, maxReserve)))
+				}
+			}
+			defer d.w.Unreserve()
 		}
 	}
 	if err := d.body(); err != nil {
@@ -483,6 +515,8 @@ func (d *decoder) chunk(start int64) error {
 	var crcb [4]byte
 	putU32(crcb[:], ch.dataCRC)
 	d.bodyCRC = crc32Update(d.bodyCRC, crcb[:])
+	d.prevID = 0 // each chunk is read on its own
+	d.lastSets, d.sets = d.sets, d.lastSets[:0]
 	r := cborReader{b: rd.raw}
 	for range ch.records {
 		if err := d.record(&r); err != nil {
@@ -579,21 +613,26 @@ type record struct {
 	id              ecs.EntityID
 	typ             int
 	space           ecs.EntityID
+	spaceIdx        int // version 2: the index of space
 	pos, vel, dest  ecs.Vec3
 	yaw, aoi, speed float32
 	hasAOI, hasDest bool
 	gate            uint16
 	client          uint64
 	comps           []rawComp
-	attrKeys        []string // root attributes (the decoder's level-1 scratch)
-	attrVals        []any
-	hasAttrs        bool
-	own             []any
-	extra           []rawComp
-	seen            [maxRecordKey + 1]bool
-	created         *ecs.Entity // the entity made from the record, once made
-	removed         []string    // keyRemoved
-	nTime           int
+	// Root attributes: attrShared (a key set shared with other records)
+	// or attrKeys (the decoder's scratch), and attrVals, which the entity
+	// keeps.
+	attrShared *ecs.AttrKeys
+	attrKeys   []string
+	attrVals   []any
+	hasAttrs   bool
+	own        []any
+	extra      []rawComp
+	seen       [maxRecordKey + 1]bool
+	created    *ecs.Entity // the entity made from the record, once made
+	removed    []string    // keyRemoved
+	nTime      int
 }
 
 type rawComp struct {
@@ -667,8 +706,17 @@ func (d *decoder) field(r *cborReader, rec *record, k int) error {
 	var u uint64
 	switch k {
 	case keyID:
-		if u, err = r.uint(); err == nil {
+		if d.v2 { // the difference from the chunk's previous record's ID
+			var delta int64
+			if delta, err = r.int(); err == nil {
+				u = d.prevID + uint64(delta)
+			}
+		} else {
+			u, err = r.uint()
+		}
+		if err == nil {
 			rec.id = ecs.EntityID(u)
+			d.prevID = u
 			if !rec.id.Valid() {
 				return r.fail("invalid entity id %s", rec.id)
 			}
@@ -694,6 +742,13 @@ func (d *decoder) field(r *cborReader, rec *record, k int) error {
 		}
 	case keySpace:
 		if u, err = r.uint(); err == nil {
+			if d.v2 { // the space's index among the file's spaces
+				if u >= uint64(len(d.spaceIDs)) {
+					return r.fail("space index %d of the %d spaces before", u, len(d.spaceIDs))
+				}
+				rec.spaceIdx = int(u)
+				u = uint64(d.spaceIDs[u])
+			}
 			rec.space = ecs.EntityID(u)
 		}
 	case keyPos:
@@ -802,16 +857,191 @@ func (d *decoder) namedComponents(r *cborReader, rec *record, n int) error {
 }
 
 func (d *decoder) rootAttrs(r *cborReader, rec *record) error {
+	if len(d.keys) < 2 {
+		d.keys = append(d.keys, nil, nil)
+		d.vals = append(d.vals, nil, nil)
+	}
+	if d.v2 && r.off < len(r.b) && r.b[r.off]>>5 == majArray {
+		return d.setAttrs(r, rec)
+	}
 	n, err := r.expect(majMap)
 	if err != nil {
 		return err
 	}
-	keys, vals, err := d.attrMap(r, n, 1)
+	if n > (len(r.b)-r.off)/2 {
+		return r.fail("map of %d pairs beyond the bytes left", n)
+	}
+	// Entities of a type mostly have the same root keys: the previous
+	// record's key set of the same type is shared when the keys match.
+	var shared *ecs.AttrKeys
+	if rec.seen[keyType] && rec.typ < len(d.rootKeys) {
+		shared = d.rootKeys[rec.typ]
+	}
+	same := shared != nil && shared.Len() == n
+	keys := d.keys[1][:0]
+	vals := make([]any, n) // the entity keeps it
+	for i := range n {
+		kp, err := r.raw(majText)
+		if err != nil {
+			return err
+		}
+		var k string
+		if same {
+			if k = shared.Key(i); string(kp) != k {
+				same = false
+				for j := range i {
+					keys = append(keys, shared.Key(j))
+				}
+			}
+		}
+		if !same {
+			k, _ = d.intern(kp)
+			keys = append(keys, k)
+		}
+		v, err := d.attrValue(r, 1)
+		if err != nil {
+			return fmt.Errorf("key %q: %w", k, err)
+		}
+		vals[i] = v
+	}
+	d.keys[1] = keys
+	if !same && rec.seen[keyType] && rec.typ < len(d.rootKeys) {
+		// A new key set: keep it for the next records if it can be shared
+		// (sorted, no repeats, small); AdoptAttrs sorts and checks others.
+		if ks, err := ecs.NewAttrKeys(keys); err == nil {
+			d.rootKeys[rec.typ], shared, same = ks, ks, true
+		}
+	}
+	if same {
+		rec.attrShared = shared
+	} else {
+		rec.attrKeys = keys
+	}
+	rec.attrVals, rec.hasAttrs = vals, true
+	return nil
+}
+
+// setAttrs reads root attributes in the form [key set, values...] (see
+// format.go).
+func (d *decoder) setAttrs(r *cborReader, rec *record) error {
+	n, err := r.expect(majArray)
 	if err != nil {
 		return err
 	}
-	rec.attrKeys, rec.attrVals, rec.hasAttrs = keys, vals, true
+	if n == 0 {
+		return r.fail("attributes without a key set")
+	}
+	maj, _, arg, err := r.head()
+	if err != nil {
+		return err
+	}
+	var ks *ecs.AttrKeys
+	switch maj {
+	case majUint:
+		if arg >= uint64(len(d.sets)) {
+			return r.fail("key set %d of the %d the chunk defined", arg, len(d.sets))
+		}
+		ks = d.sets[arg]
+	case majArray:
+		if len(d.sets) >= maxKeySets {
+			return r.fail("more than %d key sets in a chunk", maxKeySets)
+		}
+		m, err := r.length(arg)
+		if err != nil {
+			return err
+		}
+		keys := d.keys[1][:0]
+		for range m {
+			kp, err := r.raw(majText)
+			if err != nil {
+				return err
+			}
+			k, _ := d.intern(kp)
+			keys = append(keys, k)
+		}
+		d.keys[1] = keys
+		// The chunks of a file mostly define the same sets in the same
+		// order: share the previous chunk's.
+		if i := len(d.sets); i < len(d.lastSets) && sameKeys(d.lastSets[i], keys) {
+			ks = d.lastSets[i]
+		} else if ks, err = ecs.NewAttrKeys(keys); err != nil {
+			return r.fail("key set: %v", err)
+		}
+		d.sets = append(d.sets, ks)
+	default:
+		return r.fail("key set of major type %d", maj)
+	}
+	if n-1 != ks.Len() {
+		return r.fail("%d attribute values for %d keys", n-1, ks.Len())
+	}
+	vals := make([]any, ks.Len()) // the entity keeps it
+	for i := range vals {
+		// A key whose text values keep missing the intern table (a unique
+		// name) stops being interned: the lookup would only cost.
+		if r.off < len(r.b) && r.b[r.off]>>5 == majText {
+			miss := d.misses(ks, i)
+			if vals[i], err = d.textValue(r, *miss < maxMisses, miss); err != nil {
+				return fmt.Errorf("key %q: %w", ks.Key(i), err)
+			}
+			continue
+		}
+		if vals[i], err = d.attrValue(r, 1); err != nil {
+			return fmt.Errorf("key %q: %w", ks.Key(i), err)
+		}
+	}
+	rec.attrShared, rec.attrVals, rec.hasAttrs = ks, vals, true
 	return nil
+}
+
+// maxMisses is how many times in a row a key's text value may miss the
+// intern table before the key's values are no longer interned.
+const maxMisses = 32
+
+// misses returns the miss counter of key i of key set ks.
+func (d *decoder) misses(ks *ecs.AttrKeys, i int) *uint8 {
+	if d.lastMissSet != ks {
+		m, ok := d.missBySet[ks]
+		if !ok {
+			if d.missBySet == nil {
+				d.missBySet = make(map[*ecs.AttrKeys][]uint8)
+			}
+			m = make([]uint8, ks.Len())
+			d.missBySet[ks] = m
+		}
+		d.lastMissSet, d.lastMiss = ks, m
+	}
+	return &d.lastMiss[i]
+}
+
+// textValue reads a text attribute value, interned if intern is set; a
+// lookup that misses counts in *miss, a hit resets it.
+func (d *decoder) textValue(r *cborReader, intern bool, miss *uint8) (any, error) {
+	p, err := r.raw(majText)
+	if err != nil {
+		return nil, err
+	}
+	if !intern || len(p) > maxInternLen {
+		return string(p), nil
+	}
+	_, v, hit := d.internHit(p)
+	if hit {
+		*miss = 0
+	} else if *miss < maxMisses {
+		*miss++
+	}
+	return v, nil
+}
+
+func sameKeys(ks *ecs.AttrKeys, keys []string) bool {
+	if ks.Len() != len(keys) {
+		return false
+	}
+	for i, k := range keys {
+		if ks.Key(i) != k {
+			return false
+		}
+	}
+	return true
 }
 
 // attrValue reads an attribute value that sits in a container at level
@@ -897,11 +1127,9 @@ func (d *decoder) attrContainer(r *cborReader, maj byte, arg uint64, level int) 
 	return a, nil
 }
 
-// attrMap reads the n pairs of an attribute map at level into the
-// level's scratch slices (valid until the next map at that level). Keys
-// of the root map (level 1) are first compared with those of the
-// previous record at the same place: entities of one type mostly have
-// the same keys in the same order.
+// attrMap reads the n pairs of a nested attribute map at level (2 or
+// more; rootAttrs reads the root) into the level's scratch slices (valid
+// until the next map at that level).
 func (d *decoder) attrMap(r *cborReader, n, level int) ([]string, []any, error) {
 	if n > (len(r.b)-r.off)/2 {
 		return nil, nil, r.fail("map of %d pairs beyond the bytes left", n)
@@ -911,24 +1139,12 @@ func (d *decoder) attrMap(r *cborReader, n, level int) ([]string, []any, error) 
 		d.vals = append(d.vals, nil)
 	}
 	keys, vals := d.keys[level][:0], d.vals[level][:0]
-	for i := range n {
+	for range n {
 		kp, err := r.raw(majText)
 		if err != nil {
 			return nil, nil, err
 		}
-		var k string
-		if level == 1 && i < len(d.lastKeys) && d.lastKeys[i] == string(kp) {
-			k = d.lastKeys[i]
-		} else {
-			k, _ = d.intern(kp)
-			if level == 1 {
-				if i < len(d.lastKeys) {
-					d.lastKeys[i] = k
-				} else if i < maxLastKeys {
-					d.lastKeys = append(d.lastKeys, k)
-				}
-			}
-		}
+		k, _ := d.intern(kp)
 		v, err := d.attrValue(r, level)
 		if err != nil {
 			return nil, nil, fmt.Errorf("key %q: %w", k, err)
@@ -939,35 +1155,53 @@ func (d *decoder) attrMap(r *cborReader, n, level int) ([]string, []any, error) 
 	return keys, vals, nil
 }
 
-const maxLastKeys = 64
-
 // intern returns p as a string, and boxed as an any, sharing one copy of
 // each short string (attribute keys, enum-like values, timer methods)
 // across the snapshot: it saves two allocations per key and per such
-// value of every entity. The table is bounded.
+// value of every entity. The table is a fixed-size cache (a string that
+// does not repeat, such as a unique name, costs a hash and replaces a
+// slot), so it never grows with the snapshot.
 func (d *decoder) intern(p []byte) (string, any) {
+	s, v, _ := d.internHit(p)
+	return s, v
+}
+
+// internHit is intern, saying whether p was in the table.
+func (d *decoder) internHit(p []byte) (string, any, bool) {
 	if len(p) > maxInternLen {
 		s := string(p)
-		return s, s
+		return s, s, false
 	}
-	if e, ok := d.strs[string(p)]; ok {
-		return e.s, e.v
+	t := &d.strs
+	if t.slots == nil {
+		n := internSlots
+		if d.standalone {
+			n = 64 // one record
+		}
+		t.seed = maphash.MakeSeed()
+		t.slots = make([]interned, n)
+	}
+	e := &t.slots[maphash.Bytes(t.seed, p)&uint64(len(t.slots)-1)]
+	if e.v != nil && e.s == string(p) {
+		return e.s, e.v, true
 	}
 	s := string(p)
-	e := interned{s, s}
-	if len(d.strs) < maxInterned {
-		if d.strs == nil {
-			d.strs = make(map[string]interned)
-		}
-		d.strs[s] = e
-	}
-	return e.s, e.v
+	*e = interned{s, s}
+	return e.s, e.v, false
+}
+
+// internTable is intern's cache: a direct-mapped table of strings.
+type internTable struct {
+	seed  maphash.Seed
+	slots []interned
 }
 
 type interned struct {
 	s string
 	v any
 }
+
+const internSlots = 1 << 12 // a power of two
 
 // internBytes is intern for timer arguments, which are shared read-only.
 func (d *decoder) internBytes(p []byte) []byte {
@@ -989,7 +1223,7 @@ func (d *decoder) internBytes(p []byte) []byte {
 
 const (
 	maxInternLen = 32
-	maxInterned  = 1 << 14
+	maxInterned  = 1 << 14 // timer arguments kept by internBytes
 )
 
 func (d *decoder) timers(r *cborReader, rec *record) error {
@@ -1016,14 +1250,24 @@ func (d *decoder) timers(r *cborReader, rec *record) error {
 		if err != nil {
 			return err
 		}
-		t.Method, _ = d.intern(mp)
+		// Timers mostly repeat the previous one's method and arguments.
+		if string(mp) == d.lastTimer.Method && d.lastTimer.Method != "" {
+			t.Method = d.lastTimer.Method
+		} else {
+			t.Method, _ = d.intern(mp)
+		}
 		args, err := r.raw(majBytes)
 		if err != nil {
 			return err
 		}
 		if len(args) > 0 {
-			t.Args = d.internBytes(args)
+			if bytes.Equal(args, d.lastTimer.Args) {
+				t.Args = d.lastTimer.Args
+			} else {
+				t.Args = d.internBytes(args)
+			}
 		}
+		d.lastTimer.Method, d.lastTimer.Args = t.Method, t.Args
 		after, err := r.uint()
 		if err != nil {
 			return err
@@ -1056,6 +1300,7 @@ func (d *decoder) apply(rec *record) error {
 			return fmt.Errorf("space %s after other entities", rec.id)
 		}
 		d.spaces++
+		d.spaceIDs = append(d.spaceIDs, rec.id)
 	}
 	if !d.standalone {
 		d.byType[rec.typ]++
@@ -1102,7 +1347,13 @@ func (d *decoder) apply(rec *record) error {
 	}
 	var space *ecs.Entity
 	if rec.seen[keySpace] && !d.standalone {
-		s, ok := d.w.Entity(rec.space)
+		var s *ecs.Entity
+		ok := false
+		if d.v2 {
+			s, ok = d.spaceEnts[rec.spaceIdx], true
+		} else {
+			s, ok = d.w.Entity(rec.space)
+		}
 		if !ok || !s.IsSpace() {
 			return fmt.Errorf("entity %s in space %s, which is not restored before it", rec.id, rec.space)
 		}
@@ -1117,9 +1368,17 @@ func (d *decoder) apply(rec *record) error {
 		return err
 	}
 	rec.created = e
+	if ts.Space && !d.standalone {
+		d.spaceEnts = append(d.spaceEnts, e)
+	}
 	if rec.hasAttrs {
-		err := e.AdoptAttrs(rec.attrKeys, rec.attrVals)
-		clear(rec.attrVals)
+		var err error
+		if rec.attrShared != nil {
+			err = e.AdoptAttrsWith(rec.attrShared, rec.attrVals)
+		} else {
+			err = e.AdoptAttrs(rec.attrKeys, rec.attrVals)
+		}
+		rec.attrVals = nil
 		if err != nil {
 			return err
 		}

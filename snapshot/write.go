@@ -6,12 +6,12 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
@@ -66,14 +66,25 @@ type Writer struct {
 	cenc  *cbor.Encoder // writes into cbuf
 	raw   []byte        // the open chunk's records
 	comp  []byte        // the compressed chunk
-	pairs [][]attrPair  // attribute pairs, one slice per nesting level
 	tbuf  []Timer       // the timers of the entity being written
-	// lastKeys are the sorted root keys of the last entity written.
-	lastKeys []string
-	comps    []compValue // the components of the entity being written
+	comps []compValue   // the components of the entity being written
+	akeys []string      // the root attribute keys of the entity being written
+	avals []any         // and their values
+
+	// The open chunk's state (version 2 records): the previous record's
+	// ID, the key sets defined (by hash of their keys), and each type's
+	// last key set.
+	prevID   uint64
+	sets     [][]string
+	setsByH  map[uint64][]int32
+	lastSet  []int32
+	hseed    maphash.Seed
+	spaceIdx map[ecs.EntityID]uint64 // the file's spaces, in file order
 	// names: write type and component names instead of header indices
 	// (EntityCodec's self-describing records).
 	names bool
+	// v1: write format version 1 (for the tests of reading it).
+	v1 bool
 }
 
 type compValue struct {
@@ -92,8 +103,11 @@ func NewWriter(opts WriteOptions) (*Writer, error) {
 	if opts.Level == 0 {
 		opts.Level = zstd.SpeedFastest
 	}
+	// No zstd checksum: every chunk carries a CRC32C of its compressed
+	// bytes and its decompressed length, which the reader checks; the
+	// frame's xxhash would cost a third of the compression time.
 	zenc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(opts.Level), zstd.WithEncoderConcurrency(1),
-		zstd.WithWindowSize(windowFor(opts.ChunkBytes)))
+		zstd.WithWindowSize(windowFor(opts.ChunkBytes)), zstd.WithEncoderCRC(false))
 	if err != nil {
 		return nil, fmt.Errorf("snapshot: zstd encoder: %w", err)
 	}
@@ -226,7 +240,6 @@ func (wr *Writer) Encode(dst io.Writer, w *ecs.World, st *State) (*WriteInfo, er
 		return nil, errors.New("snapshot: nil world or state")
 	}
 	wr.raw = wr.raw[:0] // a failed Encode may have left a chunk behind
-	wr.lastKeys = wr.lastKeys[:0]
 	defer wr.release()
 	comps, h := schemaOf(w.Registry())
 	typeIdx := make(map[*ecs.EntityType]int, len(h.Types))
@@ -247,24 +260,46 @@ func (wr *Writer) Encode(dst io.Writer, w *ecs.World, st *State) (*WriteInfo, er
 	for i := range order {
 		order[i] = int32(i)
 	}
-	slices.SortFunc(order, func(a, b int32) int {
+	byEntity := func(a, b int32) int {
 		ta, tb := &timers[a], &timers[b]
 		if c := cmp.Compare(ta.Entity, tb.Entity); c != 0 {
 			return c
 		}
 		return cmp.Compare(ta.ID, tb.ID)
-	})
+	}
+	if !slices.IsSortedFunc(order, byEntity) { // timers made per entity often are
+		slices.SortFunc(order, byEntity)
+	}
+	// The entities are walked in ID order (spaces first), so a cursor
+	// finds each one's timers; a space, or an entity before the cursor,
+	// is looked up.
+	next := 0
 	timersOf := func(id ecs.EntityID) []Timer {
-		i, _ := slices.BinarySearchFunc(order, id, func(x int32, id ecs.EntityID) int { return cmp.Compare(timers[x].Entity, id) })
+		i := next
+		if i >= len(order) || timers[order[i]].Entity > id || (i > 0 && timers[order[i-1]].Entity >= id) {
+			i, _ = slices.BinarySearchFunc(order, id, func(x int32, id ecs.EntityID) int { return cmp.Compare(timers[x].Entity, id) })
+		}
+		for i < len(order) && timers[order[i]].Entity < id {
+			i++
+		}
 		wr.tbuf = wr.tbuf[:0]
 		for ; i < len(order) && timers[order[i]].Entity == id; i++ {
 			wr.tbuf = append(wr.tbuf, timers[order[i]])
 		}
+		next = i
 		return wr.tbuf
 	}
 
 	spaces := w.Spaces()
-	ecs.NewQuery().Each(w, func(e *ecs.Entity) { h.Types[typeIdx[e.Type()]].Entities++ })
+	wr.spaceIdx = make(map[ecs.EntityID]uint64, len(spaces))
+	for i, s := range spaces {
+		wr.spaceIdx[s.ID()] = uint64(i)
+	}
+	wr.lastSet = make([]int32, len(h.Types))
+	wr.resetChunk()
+	for t, i := range typeIdx {
+		h.Types[i].Entities = uint64(w.Count(t))
+	}
 	for i, t := range timers {
 		if t.ID == 0 {
 			return nil, fmt.Errorf("snapshot: timer %s on %s: ID 0", t.Method, t.Entity)
@@ -281,6 +316,9 @@ func (wr *Writer) Encode(dst io.Writer, w *ecs.World, st *State) (*WriteInfo, er
 	info.Entities = w.Len()
 
 	h.Version = Version
+	if wr.v1 {
+		h.Version = 1
+	}
 	h.GameID = st.GameID
 	h.Tick = st.Tick
 	wall := st.Time
@@ -301,7 +339,7 @@ func (wr *Writer) Encode(dst io.Writer, w *ecs.World, st *State) (*WriteInfo, er
 		return nil, fmt.Errorf("snapshot: header: %w", err)
 	}
 	var pre [preambleLen]byte
-	putPreamble(pre[:], Version, uint32(len(hb)))
+	putPreamble(pre[:], h.Version, uint32(len(hb)))
 	hb = append(hb, 0, 0, 0, 0)
 	putU32(hb[len(hb)-4:], crc(hb[:len(hb)-4]))
 	if _, err := cw.Write(pre[:]); err != nil {
@@ -350,11 +388,12 @@ func (wr *Writer) release() {
 	wr.tbuf = wr.tbuf[:0]
 	clear(wr.comps)
 	wr.comps = wr.comps[:0]
-	clear(wr.lastKeys)
-	wr.lastKeys = wr.lastKeys[:0]
-	for _, p := range wr.pairs {
-		clear(p[:cap(p)])
-	}
+	clear(wr.akeys)
+	wr.akeys = wr.akeys[:0]
+	clear(wr.avals)
+	wr.avals = wr.avals[:0]
+	wr.resetChunk()
+	wr.spaceIdx = nil
 }
 
 func putU32(b []byte, v uint32) {
@@ -403,7 +442,26 @@ func (bw *bodyWriter) flush() error {
 	bw.seq++
 	bw.inChunk = 0
 	wr.raw = wr.raw[:0]
+	wr.resetChunk()
 	return nil
+}
+
+// resetChunk forgets the open chunk's state: each chunk is read on its
+// own.
+func (wr *Writer) resetChunk() {
+	wr.prevID = 0
+	for _, ks := range wr.sets {
+		clear(ks)
+	}
+	wr.sets = wr.sets[:0]
+	if wr.setsByH == nil {
+		wr.setsByH = make(map[uint64][]int32)
+		wr.hseed = maphash.MakeSeed()
+	}
+	clear(wr.setsByH)
+	for i := range wr.lastSet {
+		wr.lastSet[i] = -1
+	}
 }
 
 // entity appends e's record to the open chunk, closing the chunk when it
@@ -411,13 +469,18 @@ func (bw *bodyWriter) flush() error {
 func (bw *bodyWriter) entity(e *ecs.Entity, typ int, comps []ecs.Component, timers []Timer, tick uint64) error {
 	wr := bw.wr
 	start := len(wr.raw)
+	prevID, nSets := wr.prevID, len(wr.sets)
 	b, err := wr.appendEntity(wr.raw, e, typ, comps, timers, tick)
 	if err != nil {
 		wr.raw = wr.raw[:start]
+		wr.prevID = prevID
+		wr.dropSets(nSets)
 		return err
 	}
 	if len(b)-start > DefaultMaxChunkBytes/2 {
 		wr.raw = b[:start]
+		wr.prevID = prevID
+		wr.dropSets(nSets)
 		return fmt.Errorf("record of %d bytes above the limit of %d", len(b)-start, DefaultMaxChunkBytes/2)
 	}
 	wr.raw = b
@@ -427,6 +490,63 @@ func (bw *bodyWriter) entity(e *ecs.Entity, typ int, comps []ecs.Component, time
 		return bw.flush()
 	}
 	return nil
+}
+
+// dropSets forgets the key sets defined after the first n (by a record
+// that failed).
+func (wr *Writer) dropSets(n int) {
+	if len(wr.sets) == n {
+		return
+	}
+	for _, ks := range wr.sets[n:] {
+		h := wr.hashKeys(ks)
+		idx := slices.DeleteFunc(wr.setsByH[h], func(i int32) bool { return int(i) >= n })
+		if len(idx) == 0 {
+			delete(wr.setsByH, h)
+		} else {
+			wr.setsByH[h] = idx
+		}
+	}
+	for i := range wr.lastSet {
+		if int(wr.lastSet[i]) >= n {
+			wr.lastSet[i] = -1
+		}
+	}
+	wr.sets = wr.sets[:n]
+}
+
+func (wr *Writer) hashKeys(keys []string) uint64 {
+	var h maphash.Hash
+	h.SetSeed(wr.hseed)
+	for _, k := range keys {
+		h.WriteString(k)
+		h.WriteByte(0)
+	}
+	return h.Sum64()
+}
+
+// keySet returns the number of the chunk's key set equal to keys, and
+// whether this record defines it; -1 when the chunk has no room for
+// another set (the attributes are then written as a map).
+func (wr *Writer) keySet(typ int, keys []string) (int, bool) {
+	if i := wr.lastSet[typ]; i >= 0 && slices.Equal(wr.sets[i], keys) {
+		return int(i), false
+	}
+	h := wr.hashKeys(keys)
+	for _, i := range wr.setsByH[h] {
+		if slices.Equal(wr.sets[i], keys) {
+			wr.lastSet[typ] = i
+			return int(i), false
+		}
+	}
+	if len(wr.sets) >= maxKeySets {
+		return -1, false
+	}
+	i := int32(len(wr.sets))
+	wr.sets = append(wr.sets, slices.Clone(keys))
+	wr.setsByH[h] = append(wr.setsByH[h], i)
+	wr.lastSet[typ] = i
+	return int(i), true
 }
 
 func appendVec(b []byte, v ecs.Vec3) []byte {
@@ -480,7 +600,12 @@ func (wr *Writer) appendEntity(b []byte, e *ecs.Entity, typ int, comps []ecs.Com
 	}
 	b = appendHead(b, majMap, uint64(n))
 	b = appendHead(b, majUint, keyID)
-	b = appendHead(b, majUint, uint64(e.ID()))
+	if wr.names || wr.v1 {
+		b = appendHead(b, majUint, uint64(e.ID()))
+	} else {
+		b = appendInt(b, int64(uint64(e.ID())-wr.prevID))
+		wr.prevID = uint64(e.ID())
+	}
 	b = appendHead(b, majUint, keyType)
 	if wr.names {
 		b = appendText(b, t.Name())
@@ -489,7 +614,15 @@ func (wr *Writer) appendEntity(b []byte, e *ecs.Entity, typ int, comps []ecs.Com
 	}
 	if present[keySpace] {
 		b = appendHead(b, majUint, keySpace)
-		b = appendHead(b, majUint, uint64(space.ID()))
+		if wr.names || wr.v1 {
+			b = appendHead(b, majUint, uint64(space.ID()))
+		} else {
+			i, ok := wr.spaceIdx[space.ID()]
+			if !ok {
+				return b, fmt.Errorf("in space %s, which is not in the world", space)
+			}
+			b = appendHead(b, majUint, i)
+		}
 	}
 	b = appendHead(b, majUint, keyPos)
 	b = appendVec(b, e.Pos())
@@ -536,7 +669,7 @@ func (wr *Writer) appendEntity(b []byte, e *ecs.Entity, typ int, comps []ecs.Com
 	if present[keyAttrs] {
 		b = appendHead(b, majUint, keyAttrs)
 		var err error
-		if b, err = wr.appendMap(b, attrs, 0); err != nil {
+		if b, err = wr.appendRootAttrs(b, typ, attrs); err != nil {
 			return b, err
 		}
 	}
@@ -567,65 +700,60 @@ func (wr *Writer) appendEntity(b []byte, e *ecs.Entity, typ int, comps []ecs.Com
 }
 
 // appendMap appends an attribute map, keys sorted (so equal worlds give
-// equal bytes, and zstd sees the same key sequence again and again).
-// Entities of a game mostly have the same root keys: when an entity has
-// exactly the keys of the previous one, their sorted order is reused
-// instead of sorting again.
+// equal bytes, and zstd sees the same key sequence again and again). A
+// small MapAttr is kept sorted, so this is a straight walk.
 func (wr *Writer) appendMap(b []byte, m *ecs.MapAttr, level int) ([]byte, error) {
-	if level == 0 && m.Len() == len(wr.lastKeys) && len(wr.lastKeys) > 0 {
-		same := true
-		for _, k := range wr.lastKeys {
-			if !m.Has(k) {
-				same = false
-				break
-			}
+	b = appendHead(b, majMap, uint64(m.Len()))
+	var err error
+	m.SortedRange(func(k string, v any) bool {
+		b = appendText(b, k)
+		if b, err = wr.appendAttr(b, v, level+1); err != nil {
+			err = fmt.Errorf("attribute %q: %w", k, err)
+			return false
 		}
-		if same {
-			b = appendHead(b, majMap, uint64(len(wr.lastKeys)))
-			for _, k := range wr.lastKeys {
-				v, _ := m.Get(k)
-				b = appendText(b, k)
-				var err error
-				if b, err = wr.appendAttr(b, v, 1); err != nil {
-					return b, fmt.Errorf("attribute %q: %w", k, err)
-				}
-			}
-			return b, nil
-		}
-	}
-	for level >= len(wr.pairs) {
-		wr.pairs = append(wr.pairs, nil)
-	}
-	pairs := wr.pairs[level][:0]
-	m.Range(func(k string, v any) bool {
-		pairs = append(pairs, attrPair{k, v})
 		return true
 	})
-	slices.SortFunc(pairs, func(a, b attrPair) int { return strings.Compare(a.k, b.k) })
-	wr.pairs[level] = pairs
-	if level == 0 {
-		wr.lastKeys = wr.lastKeys[:0]
-		for _, p := range pairs {
-			wr.lastKeys = append(wr.lastKeys, p.k)
+	return b, err
+}
+
+// appendRootAttrs appends an entity's attributes: as [key set,
+// values...] (see format.go), or as a map for self-describing records,
+// large maps and a chunk out of key sets.
+func (wr *Writer) appendRootAttrs(b []byte, typ int, m *ecs.MapAttr) ([]byte, error) {
+	if wr.names || wr.v1 || m.Len() > maxSetKeys {
+		return wr.appendMap(b, m, 0)
+	}
+	wr.akeys, wr.avals = wr.akeys[:0], wr.avals[:0]
+	m.SortedRange(func(k string, v any) bool {
+		wr.akeys = append(wr.akeys, k)
+		wr.avals = append(wr.avals, v)
+		return true
+	})
+	set, define := wr.keySet(typ, wr.akeys)
+	if set < 0 {
+		return wr.appendMap(b, m, 0)
+	}
+	b = appendHead(b, majArray, uint64(1+len(wr.akeys)))
+	if define {
+		b = appendHead(b, majArray, uint64(len(wr.akeys)))
+		for _, k := range wr.akeys {
+			b = appendText(b, k)
+		}
+	} else {
+		b = appendHead(b, majUint, uint64(set))
+	}
+	var err error
+	for i, v := range wr.avals {
+		if b, err = wr.appendAttr(b, v, 1); err != nil {
+			return b, fmt.Errorf("attribute %q: %w", wr.akeys[i], err)
 		}
 	}
-	b = appendHead(b, majMap, uint64(len(pairs)))
-	for i := range pairs {
-		p := &wr.pairs[level][i]
-		b = appendText(b, p.k)
-		var err error
-		if b, err = wr.appendAttr(b, p.v, level+1); err != nil {
-			return b, fmt.Errorf("attribute %q: %w", p.k, err)
-		}
-	}
-	clear(pairs) // keep no values alive between snapshots
+	clear(wr.avals) // keep no values alive between snapshots
 	return b, nil
 }
 
-type attrPair struct {
-	k string
-	v any
-}
+// maxSetKeys is the most keys a key set has (ecs.AttrKeys' limit).
+const maxSetKeys = 32
 
 func (wr *Writer) appendAttr(b []byte, v any, level int) ([]byte, error) {
 	switch x := v.(type) {

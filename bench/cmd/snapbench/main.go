@@ -2,9 +2,12 @@
 // of N entities (each with a position, an AOI radius, a small user
 // component, ten attributes and a repeating timer, spread over one space
 // per 10,000 entities), writes it with snapshot.WriteFile (fsync and rename
-// included), reads it back into a new world with snapshot.ReadFile, and
-// reports the write time, the read time, the file's bytes per entity and
-// the process's peak RSS. It runs on one core (GOMAXPROCS(1)).
+// included), as a freezing game does, reads it back into a new world with
+// game.ReadSnapshot, the function a restoring game reads its snapshot with
+// (snapshot.ReadFile with the garbage collector paused for the read: see
+// its doc), and reports the write time, the read time, the file's bytes
+// per entity and the process's peak RSS. It runs on one core
+// (GOMAXPROCS(1)).
 //
 //	go run ./bench/cmd/snapbench [-n N] [-json] [-dir DIR]
 //
@@ -45,6 +48,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/ecsworld/ecsworld/ecs"
+	"github.com/ecsworld/ecsworld/game"
 	"github.com/ecsworld/ecsworld/snapshot"
 )
 
@@ -280,7 +284,7 @@ func run(n int, dir, cpuProfile string) (Result, extra, error) {
 	runtime.GC()
 	before = resetPeak()
 	t0, c0 = time.Now(), cpuMS()
-	r, err := snapshot.ReadFile(path, reg, ecs.WorldOptions{IDs: ecs.NewIDGen(1, nil)}, snapshot.ReadOptions{})
+	r, err := game.ReadSnapshot(path, reg, ecs.WorldOptions{IDs: ecs.NewIDGen(1, nil)})
 	if err != nil {
 		return Result{}, x, fmt.Errorf("read: %w", err)
 	}
