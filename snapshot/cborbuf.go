@@ -1,6 +1,7 @@
 package snapshot
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -156,6 +157,17 @@ func (r *cborReader) fail(format string, args ...any) error {
 // and its argument (for major 7, the raw bits of a float or the simple
 // value).
 func (r *cborReader) head() (maj, info byte, arg uint64, err error) {
+	if r.off < len(r.b) && r.b[r.off]&0x1f < 24 { // the argument in the first byte: most items
+		c := r.b[r.off]
+		r.off++
+		return c >> 5, c & 0x1f, uint64(c & 0x1f), nil
+	}
+	return r.headLong()
+}
+
+// headLong is head for an argument in the bytes that follow (or an
+// error).
+func (r *cborReader) headLong() (maj, info byte, arg uint64, err error) {
 	if r.off >= len(r.b) {
 		return 0, 0, 0, r.fail("unexpected end")
 	}
@@ -184,8 +196,16 @@ func (r *cborReader) head() (maj, info byte, arg uint64, err error) {
 	if len(r.b)-r.off < n {
 		return 0, 0, 0, r.fail("unexpected end in a head")
 	}
-	for _, x := range r.b[r.off : r.off+n] {
-		arg = arg<<8 | uint64(x)
+	p := r.b[r.off:]
+	switch n {
+	case 1:
+		arg = uint64(p[0])
+	case 2:
+		arg = uint64(binary.BigEndian.Uint16(p))
+	case 4:
+		arg = uint64(binary.BigEndian.Uint32(p))
+	default:
+		arg = binary.BigEndian.Uint64(p)
 	}
 	r.off += n
 	if maj == majSimple && info == 24 && arg < 32 {
@@ -198,20 +218,25 @@ func (r *cborReader) head() (maj, info byte, arg uint64, err error) {
 // still follow.
 func (r *cborReader) length(n uint64) (int, error) {
 	if n > uint64(len(r.b)-r.off) {
-		return 0, r.fail("length %d beyond the %d bytes left", n, len(r.b)-r.off)
+		return 0, r.lengthErr(n)
 	}
 	return int(n), nil
 }
 
+func (r *cborReader) lengthErr(n uint64) error {
+	return r.fail("length %d beyond the %d bytes left", n, len(r.b)-r.off)
+}
+
 func (r *cborReader) uint() (uint64, error) {
 	maj, _, arg, err := r.head()
-	if err != nil {
-		return 0, err
+	if err == nil && maj != majUint {
+		err = r.wantErr("an unsigned integer", maj)
 	}
-	if maj != majUint {
-		return 0, r.fail("want an unsigned integer, have major type %d", maj)
-	}
-	return arg, nil
+	return arg, err
+}
+
+func (r *cborReader) wantErr(what string, maj byte) error {
+	return r.fail("want %s, have major type %d", what, maj)
 }
 
 // int reads a signed integer (major type 0 or 1) that fits an int64.

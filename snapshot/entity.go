@@ -40,6 +40,7 @@ func NewEntityCodec(reg *ecs.Registry) (*EntityCodec, error) {
 	}
 	comps, h := schemaOf(reg)
 	c := &EntityCodec{reg: reg, wr: wr, comps: comps}
+	wr.flat = flatCodecs(comps)
 	c.tmpl = decoder{rd: rd, h: h, names: true, standalone: true,
 		typeByName: make(map[string]int, len(h.Types)), compByName: make(map[string]int, len(h.Components))}
 	for i, t := range h.Types {

@@ -195,7 +195,8 @@ type decoder struct {
 	w        *ecs.World // nil: verify only
 	comps    []ecs.Component
 	types    []*ecs.EntityType
-	holders  []any // per component index: a reused *T for the type's own components
+	holders  []any        // per component index: a reused *T for the type's own components
+	flat     []*flatCodec // per component index: the codec of a flat component type
 	had      [][]bool
 	dropped  []int // per component index: entities whose value was dropped
 	byType   []uint64
@@ -208,6 +209,10 @@ type decoder struct {
 	args     map[string][]byte
 	// lastTimer: the method and arguments of the previous timer read.
 	lastTimer Timer
+	valSlab   []any // see takeVals
+	// lastMethod: the type and method of the last timer checked in apply.
+	lastMethodType *ecs.EntityType
+	lastMethod     string
 
 	// Version 2 records: the previous record's ID in the chunk, the
 	// chunk's key sets and the previous chunk's, and the spaces so far.
@@ -408,6 +413,7 @@ func (d *decoder) resolve(reg *ecs.Registry) error {
 		}
 		d.comps[i] = c
 	}
+	d.flat = flatCodecs(d.comps)
 	d.types = make([]*ecs.EntityType, len(h.Types))
 	d.had = make([][]bool, len(h.Types))
 	for i, ts := range h.Types {
@@ -974,7 +980,7 @@ func (d *decoder) setAttrs(r *cborReader, rec *record) error {
 	if n-1 != ks.Len() {
 		return r.fail("%d attribute values for %d keys", n-1, ks.Len())
 	}
-	vals := make([]any, ks.Len()) // the entity keeps it
+	vals := d.takeVals(ks.Len()) // the entity keeps it
 	for i := range vals {
 		// A key whose text values keep missing the intern table (a unique
 		// name) stops being interned: the lookup would only cost.
@@ -992,6 +998,25 @@ func (d *decoder) setAttrs(r *cborReader, rec *record) error {
 	rec.attrShared, rec.attrVals, rec.hasAttrs = ks, vals, true
 	return nil
 }
+
+// takeVals returns a slice of n values for an entity's attributes, cut
+// from a larger block: one allocation for many entities. Each slice's
+// capacity is its length, so a map that grows reallocates instead of
+// writing into its neighbour's values. (A block stays in memory while one
+// of its entities keeps its slice.)
+func (d *decoder) takeVals(n int) []any {
+	if n > valBlock/4 || d.standalone { // a standalone record is one entity
+		return make([]any, n)
+	}
+	if len(d.valSlab)+n > cap(d.valSlab) {
+		d.valSlab = make([]any, 0, valBlock)
+	}
+	i := len(d.valSlab)
+	d.valSlab = d.valSlab[:i+n]
+	return d.valSlab[i : i+n : i+n]
+}
+
+const valBlock = 4096
 
 // maxMisses is how many times in a row a key's text value may miss the
 // intern table before the key's values are no longer interned.
@@ -1313,7 +1338,13 @@ func (d *decoder) apply(rec *record) error {
 	}
 	t := d.types[rec.typ]
 	for i := len(d.out.Timers) - rec.nTime; i < len(d.out.Timers); i++ {
-		if _, ok := t.LookupMethod(d.out.Timers[i].Method); !ok {
+		m := d.out.Timers[i].Method
+		if t == d.lastMethodType && m == d.lastMethod {
+			continue // checked for the previous timer
+		}
+		if _, ok := t.LookupMethod(m); ok {
+			d.lastMethodType, d.lastMethod = t, m
+		} else {
 			if d.gone == nil {
 				d.gone = make(map[string]int)
 			}
@@ -1333,8 +1364,13 @@ func (d *decoder) apply(rec *record) error {
 		} else {
 			v = c.New()
 		}
-		if err := d.rd.dm.Unmarshal(rc.raw, v); err != nil {
-			return fmt.Errorf("component %q: %w", c.Name(), err)
+		if f := d.flat[rc.idx]; f == nil || !f.decodeFlat(rc.raw, v) {
+			if f != nil {
+				reflect.ValueOf(v).Elem().SetZero() // half set by decodeFlat
+			}
+			if err := d.rd.dm.Unmarshal(rc.raw, v); err != nil {
+				return fmt.Errorf("component %q: %w", c.Name(), err)
+			}
 		}
 		if own {
 			rec.own = append(rec.own, v)

@@ -85,6 +85,8 @@ type Writer struct {
 	names bool
 	// v1: write format version 1 (for the tests of reading it).
 	v1 bool
+	// flat: per component index, the codec of a flat component type.
+	flat []*flatCodec
 }
 
 type compValue struct {
@@ -242,6 +244,7 @@ func (wr *Writer) Encode(dst io.Writer, w *ecs.World, st *State) (*WriteInfo, er
 	wr.raw = wr.raw[:0] // a failed Encode may have left a chunk behind
 	defer wr.release()
 	comps, h := schemaOf(w.Registry())
+	wr.flat = flatCodecs(comps)
 	typeIdx := make(map[*ecs.EntityType]int, len(h.Types))
 	for i, ts := range h.Types {
 		t, _ := w.Registry().Type(ts.Name)
@@ -658,6 +661,10 @@ func (wr *Writer) appendEntity(b []byte, e *ecs.Entity, typ int, comps []ecs.Com
 				b = appendText(b, comps[cv.idx].Name())
 			} else {
 				b = appendHead(b, majUint, uint64(cv.idx))
+			}
+			if cv.idx < len(wr.flat) && wr.flat[cv.idx] != nil {
+				b = wr.flat[cv.idx].appendFlat(b, cv.v)
+				continue
 			}
 			wr.cbuf.Reset()
 			if err := wr.cenc.Encode(cv.v); err != nil {
