@@ -238,7 +238,7 @@ func NewListAttr() *ListAttr { return &ListAttr{attrNode: attrNode{index: -1}} }
 func (e *Entity) initAttrs(attrs map[string]any) error {
 	m := &e.root
 	m.index = -1
-	for _, k := range sortedKeys(attrs) {
+	for _, k := range sortedKeys(attrs) { // none, for a restore
 		if err := m.Set(k, attrs[k]); err != nil {
 			return fmt.Errorf("attribute %q: %w", k, err)
 		}
@@ -250,6 +250,9 @@ func (e *Entity) initAttrs(attrs map[string]any) error {
 }
 
 func sortedKeys[V any](m map[string]V) []string {
+	if len(m) == 0 {
+		return nil
+	}
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)

@@ -65,6 +65,8 @@ type World struct {
 	depth   int
 
 	counts   map[*EntityType]int      // live entities per type
+	pending  int                      // entities reserved and not created yet
+	byIDSize int                      // the size byID was last made for
 	reserved map[*EntityType]*reserve // see Reserve
 	slab     []Entity                 // the next Entities to hand out
 }
@@ -133,14 +135,15 @@ func (w *World) Reserve(t *EntityType, n int) {
 	if n <= 0 || t == nil || w.reg.types[t.name] != t {
 		return
 	}
-	if len(w.byID) == 0 {
-		w.byID = make(map[EntityID]*Entity, n)
-	} else if n > len(w.byID) {
-		grown := make(map[EntityID]*Entity, len(w.byID)+n)
+	// The map is made again, presized, when it would otherwise grow
+	// (several times) to hold what is reserved.
+	w.pending += n
+	if need := len(w.byID) + w.pending; need > w.byIDSize+w.byIDSize/4 && need > 2*len(w.byID) {
+		grown := make(map[EntityID]*Entity, need)
 		for id, e := range w.byID {
 			grown[id] = e
 		}
-		w.byID = grown
+		w.byID, w.byIDSize = grown, need
 	}
 	w.byIndex = slices.Grow(w.byIndex, n)
 	if t.space {
@@ -167,6 +170,7 @@ func (w *World) Unreserve() {
 		}
 		delete(w.reserved, t)
 	}
+	w.pending = 0
 }
 
 // donburiEntity makes the donburi entity of a new entity of type t, from
@@ -313,6 +317,9 @@ func (w *World) Create(typeName string, opts CreateOptions) (*Entity, error) {
 	}
 	w.byID[id] = e
 	w.counts[t]++
+	if w.pending > 0 {
+		w.pending--
+	}
 	idx := int(de.Id())
 	if idx >= len(w.byIndex) {
 		w.byIndex = slices.Grow(w.byIndex, idx+1-len(w.byIndex))[:idx+1]
