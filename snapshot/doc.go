@@ -58,8 +58,11 @@
 // bounded by one chunk (ReadOptions.MaxChunkBytes), the writer's by one
 // chunk plus the largest entity; both reuse their encoders and buffers.
 // (Beyond that, the writer walks the world in EntityID order, which costs
-// World.Each's list of entity pointers, and groups timers through an
-// index of 4 bytes per timer.)
+// World.Each's list of entity pointers, plus 32 bytes an entity to sort
+// them when the world's creation order is not ID order, and groups
+// timers through an index of 4 bytes per timer; the reader keeps the
+// file's spaces in a list.) game.ReadSnapshot is ReadFile with the
+// garbage collector paused for the read, as a game restores.
 //
 // Reader.Verify checks a file (and, given a registry, that it can be
 // restored) without building a world: for a CLI to refuse a reload

@@ -730,6 +730,31 @@ func (wr *Writer) appendRootAttrs(b []byte, typ int, m *ecs.MapAttr) ([]byte, er
 	if wr.names || wr.v1 || m.Len() > maxSetKeys {
 		return wr.appendMap(b, m, 0)
 	}
+	// Mostly the entity has the keys of the type's last set: write as it
+	// compares, and start again the long way if a key differs.
+	if i := wr.lastSet[typ]; i >= 0 && len(wr.sets[i]) == m.Len() {
+		start, keys := len(b), wr.sets[i]
+		b = appendHead(b, majArray, uint64(1+len(keys)))
+		b = appendHead(b, majUint, uint64(i))
+		j := 0
+		var err error
+		m.SortedRange(func(k string, v any) bool {
+			if k != keys[j] {
+				j = -1
+				return false
+			}
+			j++
+			if b, err = wr.appendAttr(b, v, 1); err != nil {
+				err = fmt.Errorf("attribute %q: %w", k, err)
+				return false
+			}
+			return true
+		})
+		if err != nil || j == len(keys) {
+			return b, err
+		}
+		b = b[:start]
+	}
 	wr.akeys, wr.avals = wr.akeys[:0], wr.avals[:0]
 	m.SortedRange(func(k string, v any) bool {
 		wr.akeys = append(wr.akeys, k)
