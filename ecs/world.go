@@ -127,8 +127,10 @@ func (w *World) newEntity() *Entity {
 // that knows its counts (a snapshot's header): the world's tables grow
 // once, and entities created with CreateOptions.Restore take their donburi
 // entities from batches made at once (donburi's CreateMany), which halves
-// donburi's cost per entity. n is a hint: creating fewer or more works.
-// Donburi entities reserved and not used are not visible to queries, but
+// donburi's cost per entity. n is a hint: creating fewer or more works,
+// but the tables for n are allocated at once, so a caller reading n from
+// a file bounds it. Donburi entities reserved and not used yet (at most a
+// batch) are not visited by queries, though Query.Count counts them, and
 // hold memory until Unreserve. t must be one of the world's registered
 // types; another t, or n <= 0, does nothing.
 func (w *World) Reserve(t *EntityType, n int) {
