@@ -224,13 +224,12 @@ func (m *compMask) unset(b compBit) {
 }
 
 // entityRef is the hidden component every entity has: donburi requires at
-// least one component per entity, and it lets a donburi query yield our
-// *Entity.
-type entityRef struct{ e *Entity }
+// least one component per entity, and a query over every entity matches
+// it. It is empty, so donburi allocates nothing for it: a query finds our
+// *Entity by the donburi entity's index (World.byIndex).
+type entityRef struct{}
 
 // refComponent is the donburi type of entityRef. It is a descriptor created
 // once at initialisation and never changed, not mutable state; donburi
 // component types are process-wide by design.
 var refComponent = donburi.NewComponentType[entityRef]().SetName("ecs.entity")
-
-func refOf(en *donburi.Entry) *Entity { return refComponent.Get(en).e }

@@ -5,7 +5,8 @@ import (
 )
 
 // Entity is the engine's state of one entity (the world allocates them in
-// slabs, see World.newEntity), referenced from a hidden donburi component so queries yield it. It holds
+// slabs, see World.newEntity), found from its donburi entity by index so
+// queries yield it. It holds
 // the hot state systems need without donburi lookups (position, movement,
 // AOI slot, space membership, client binding) next to the donburi entry
 // that holds the user's components.

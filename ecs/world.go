@@ -310,7 +310,6 @@ func (w *World) Create(typeName string, opts CreateOptions) (*Entity, error) {
 	de := w.donburiEntity(t, opts.Restore)
 	e.entry = w.dw.Entry(de)
 	e.mask = t.mask
-	refComponent.Get(e.entry).e = e
 	for i, v := range opts.Components {
 		if err := comps[i].SetAny(e, v); err != nil { // matchComponent checked v
 			w.dw.Remove(de)

@@ -63,8 +63,8 @@ func (w *World) donburiCheck() error {
 	}
 	n := 0
 	for en := range donburi.NewQuery(filter.Contains(refComponent)).Iter(w.dw) {
-		e := refOf(en)
-		if w.byID[e.id] != e || e.entry != en || w.byIndex[en.Entity().Id()] != e {
+		e := w.byIndex[en.Entity().Id()]
+		if e == nil || w.byID[e.id] != e || e.entry != en {
 			return errors.New("donburi entity does not map back")
 		}
 		n++
