@@ -114,10 +114,10 @@
 // for its MigrateHold is released (MigrateDone) and the entity stays.
 // A reply that comes after the snapshot reaches the restored game, which
 // numbers its calls above the old ids and drops it (Stats.FrozenReplies).
-// Lost in a freeze: observers (they stop getting views), the
-// service-lookup cache (it fills again) and the list of services this
-// game won (the dispatchers keep them, but a dispatcher that restarts
-// later does not get them again from the restored game).
+// The snapshot also carries the game's observers (the restored game goes
+// on sending them views) and the service names it won (registered again
+// after a dispatcher restart, as before the freeze). Lost in a freeze: the
+// cache of other games' services (it fills again).
 //
 // Config.Restored makes New read the snapshot (ErrRestore when it is
 // missing, bad, incompatible or another game's: a restored game never

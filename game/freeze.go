@@ -186,6 +186,7 @@ func (g *Game) freezeStep() bool {
 		st.Timers = append(st.Timers, snapshot.Timer{ID: uint64(t.ID), Entity: t.Entity, Method: t.Method,
 			Args: t.Args, Due: t.Due, Repeat: t.Repeat})
 	}
+	g.saveGameState(st)
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		g.abortFreeze("the snapshot directory could not be made", err)
 		return false
@@ -286,6 +287,7 @@ func (g *Game) adoptSnapshot(r *snapshot.Restored) error {
 		}
 	}
 	g.world.ResetTick()
+	g.adoptGameState(&r.Header)
 	// Call ids are not in the snapshot: start above any id the frozen
 	// process can have used (it counted from 1, or from its own restore's
 	// clock, one per call), so a reply to one of its calls, delivered from

@@ -7,7 +7,8 @@
 // last ID, the timers' next ID, counts, and the schema: every registered
 // component's name with the shape of its CBOR encoding and a fingerprint
 // of it, every entity type's name, space flag, default AOI radius and
-// declared components), then the body: zstd-compressed chunks of entity
+// declared components, and the game's own state beyond the world: its
+// observer clients and the service names it won), then the body: zstd-compressed chunks of entity
 // records, spaces first so that entities can enter them on restore. A
 // record holds the EntityID, type, space, position and yaw, velocity,
 // destination and speed, AOI radius (when not the type's default), the

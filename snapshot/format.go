@@ -107,7 +107,28 @@ type Header struct {
 	Components []ComponentSchema `cbor:"9,keyasint,omitempty"`
 	// Types are the writer's entity types; records refer to them by index.
 	Types []TypeSchema `cbor:"10,keyasint,omitempty"`
+	// Observers are the game's observer clients (the live map), which
+	// have no entity: the restored game keeps sending them views.
+	Observers []Observer `cbor:"11,keyasint,omitempty"`
+	// Services are the service names the game won, with their entities:
+	// the restored game registers them again after a dispatcher restart.
+	Services []Service `cbor:"12,keyasint,omitempty"`
 }
+
+// Observer is an observer client's binding (State.Observers).
+type Observer struct {
+	Gate   uint16 `cbor:"1,keyasint"`
+	Client uint64 `cbor:"2,keyasint"`
+}
+
+// Service is a service name the game won (State.Services).
+type Service struct {
+	Name   string `cbor:"1,keyasint"`
+	Entity uint64 `cbor:"2,keyasint"`
+}
+
+// MaxServiceName bounds a service name in a header.
+const MaxServiceName = 256
 
 // Time returns the wall time of the freeze.
 func (h *Header) Time() time.Time { return time.Unix(0, h.UnixNano) }

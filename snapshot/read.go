@@ -385,7 +385,34 @@ func (d *decoder) checkHeader() error {
 	if total != h.Entities || spaces != h.Spaces {
 		return d.ferr(ErrCorrupt, fmt.Sprintf("%d entities and %d spaces, but the types count %d and %d", h.Entities, h.Spaces, total, spaces), nil)
 	}
+	if bad := checkGameState(h.Observers, h.Services); bad != "" {
+		return d.ferr(ErrCorrupt, bad, nil)
+	}
 	return nil
+}
+
+// checkGameState describes what is wrong with a header's observers and
+// services ("" if nothing): the writer refuses to save such a state and
+// the reader to restore it.
+func checkGameState(obs []Observer, svcs []Service) string {
+	for i, o := range obs {
+		if o.Gate == 0 || o.Client == 0 {
+			return fmt.Sprintf("observer %d: gate %d, client %d (neither may be 0)", i, o.Gate, o.Client)
+		}
+	}
+	names := make(map[string]bool, len(svcs))
+	for i, sv := range svcs {
+		switch {
+		case sv.Name == "" || len(sv.Name) > MaxServiceName:
+			return fmt.Sprintf("service %d: name of %d bytes (1 to %d)", i, len(sv.Name), MaxServiceName)
+		case sv.Entity == 0:
+			return fmt.Sprintf("service %q: entity 0", sv.Name)
+		case names[sv.Name]:
+			return fmt.Sprintf("service %q listed twice", sv.Name)
+		}
+		names[sv.Name] = true
+	}
+	return ""
 }
 
 // resolve maps the file's schema onto reg, refusing what cannot be

@@ -33,6 +33,10 @@ type State struct {
 	// is not saved (WriteInfo.DroppedTimers counts them).
 	Timers      []Timer
 	NextTimerID uint64 // systems.Timers.NextID
+	// Observers and Services are the game's own state beyond its world
+	// (Header.Observers, Header.Services), saved in the header as given.
+	Observers []Observer
+	Services  []Service
 }
 
 // WriteOptions tunes a Writer. The zero value is the default.
@@ -241,6 +245,9 @@ func (wr *Writer) Encode(dst io.Writer, w *ecs.World, st *State) (*WriteInfo, er
 	if w == nil || st == nil {
 		return nil, errors.New("snapshot: nil world or state")
 	}
+	if bad := checkGameState(st.Observers, st.Services); bad != "" {
+		return nil, fmt.Errorf("snapshot: state: %s", bad)
+	}
 	wr.raw = wr.raw[:0] // a failed Encode may have left a chunk behind
 	defer wr.release()
 	comps, h := schemaOf(w.Registry())
@@ -333,6 +340,8 @@ func (wr *Writer) Encode(dst io.Writer, w *ecs.World, st *State) (*WriteInfo, er
 		h.LastID = ids.Last()
 	}
 	h.NextTimerID = st.NextTimerID
+	h.Observers = st.Observers
+	h.Services = st.Services
 	h.Entities = uint64(info.Entities)
 	h.Spaces = uint64(info.Spaces)
 	h.Timers = uint64(info.Timers)
