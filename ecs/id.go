@@ -53,7 +53,7 @@ func (id EntityID) String() string { return hex16(uint64(id)) }
 func ParseEntityID(s string) (EntityID, error) {
 	v, err := parseHex16(s)
 	if err != nil {
-		return 0, fmt.Errorf("%w: entity id %q: %v", ErrBadID, s, err)
+		return 0, fmt.Errorf("%w: entity id %q: %w", ErrBadID, s, err)
 	}
 	return EntityID(v), nil
 }
