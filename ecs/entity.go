@@ -17,25 +17,19 @@ import (
 // World.Destroyed. Like the world, it belongs to the tick goroutine.
 type Entity struct {
 	// Hot state first: movement and AOI read these every tick.
-	pos       Vec3
-	yaw       float32
-	vel       Vec3
-	dest      Vec3
-	speed     float32
-	aoiRadius float32
-	aoiHandle int32
-	hasDest   bool
-	moved     bool
-	attrDirty bool
-
+	pos        Vec3
+	yaw        float32
+	aoiRadius  float32
+	aoiHandle  int32
+	memberIdx  int32 // index in space.sp.members
+	moved      bool
+	attrDirty  bool
 	destroyed  bool
 	destroying bool
 
-	space     *Entity
-	memberIdx int32     // index in space.members
-	members   []*Entity // for spaces: dense, unordered
-	spaceData any
-	spaceSlot int // index in World.spaces, -1 for non-spaces
+	space *Entity
+	mov   *motion     // nil until given a velocity or a destination
+	sp    *spaceState // set for spaces (and SetSpaceData)
 
 	mask   compMask // components e has (see compMask)
 	id     EntityID
@@ -49,6 +43,40 @@ type Entity struct {
 	// allocations fewer per entity.
 	root  MapAttr
 	track attrTracker
+}
+
+// motion is the movement state of an entity that has been given a
+// velocity or a destination. Most entities never move by themselves, and
+// every Entity is allocated (and, in a restore, first touched) at once:
+// kept aside, it costs them a pointer instead of 32 bytes.
+type motion struct {
+	vel, dest Vec3
+	speed     float32
+	hasDest   bool
+}
+
+// spaceState is what only a space holds (a non-space holds it only if
+// SetSpaceData was called on it).
+type spaceState struct {
+	members []*Entity // dense, unordered
+	data    any
+	slot    int // index in World.spaces, -1 for non-spaces
+}
+
+// spaceOf returns e's space state, making it if needed.
+func (e *Entity) spaceOf() *spaceState {
+	if e.sp == nil {
+		e.sp = &spaceState{slot: -1}
+	}
+	return e.sp
+}
+
+// members returns the members of space e (nil for a non-space).
+func (e *Entity) members() []*Entity {
+	if e.sp == nil {
+		return nil
+	}
+	return e.sp.members
 }
 
 // ID returns the entity's stable ID.
@@ -123,20 +151,39 @@ func (e *Entity) Moved() bool { return e.moved }
 
 // Velocity returns the velocity the movement system applies each tick
 // (units per second).
-func (e *Entity) Velocity() Vec3 { return e.vel }
+func (e *Entity) Velocity() Vec3 {
+	if e.mov == nil {
+		return Vec3{}
+	}
+	return e.mov.vel
+}
 
 // SetVelocity sets the velocity (it is not a position change by itself).
 func (e *Entity) SetVelocity(v Vec3) {
-	if !e.destroyed {
-		e.vel = v
+	if e.destroyed || (e.mov == nil && v == Vec3{}) {
+		return
 	}
+	if e.mov == nil {
+		e.mov = &motion{}
+	}
+	e.mov.vel = v
 }
 
 // Destination returns where the entity is walking to, if anywhere.
-func (e *Entity) Destination() (Vec3, bool) { return e.dest, e.hasDest }
+func (e *Entity) Destination() (Vec3, bool) {
+	if e.mov == nil {
+		return Vec3{}, false
+	}
+	return e.mov.dest, e.mov.hasDest
+}
 
 // MoveSpeed returns the speed given with SetDestination (units per second).
-func (e *Entity) MoveSpeed() float32 { return e.speed }
+func (e *Entity) MoveSpeed() float32 {
+	if e.mov == nil {
+		return 0
+	}
+	return e.mov.speed
+}
 
 // SetDestination makes the movement system walk the entity to `to` at
 // speed units per second. A speed <= 0 clears the destination.
@@ -148,11 +195,18 @@ func (e *Entity) SetDestination(to Vec3, speed float32) {
 		e.ClearDestination()
 		return
 	}
-	e.dest, e.speed, e.hasDest = to, speed, true
+	if e.mov == nil {
+		e.mov = &motion{}
+	}
+	e.mov.dest, e.mov.speed, e.mov.hasDest = to, speed, true
 }
 
 // ClearDestination stops walking to a destination.
-func (e *Entity) ClearDestination() { e.dest, e.speed, e.hasDest = Vec3{}, 0, false }
+func (e *Entity) ClearDestination() {
+	if e.mov != nil {
+		e.mov.dest, e.mov.speed, e.mov.hasDest = Vec3{}, 0, false
+	}
+}
 
 // AOIRadius returns the entity's AOI radius (its type's, unless changed).
 func (e *Entity) AOIRadius() float32 { return e.aoiRadius }

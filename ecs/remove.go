@@ -18,8 +18,8 @@ func (w *World) Remove(e *Entity) error {
 	if e == nil || e.w != w || e.destroyed || e.destroying {
 		return fmt.Errorf("remove %v: %w", e, ErrNoEntity)
 	}
-	if e.typ.space && len(e.members) > 0 {
-		return fmt.Errorf("remove %s: %w: it has %d members", e, ErrNotSpace, len(e.members))
+	if n := len(e.members()); e.typ.space && n > 0 {
+		return fmt.Errorf("remove %s: %w: it has %d members", e, ErrNotSpace, n)
 	}
 	if old := e.space; old != nil {
 		e.detach()

@@ -103,14 +103,15 @@ func (e *Entity) LeaveSpace() {
 
 func (e *Entity) attach(space *Entity) {
 	e.space = space
-	e.memberIdx = int32(len(space.members))
-	space.members = append(space.members, e)
+	sp := space.spaceOf()
+	e.memberIdx = int32(len(sp.members))
+	sp.members = append(sp.members, e)
 }
 
 // detach removes e from its space's members in O(1): the last member takes
 // e's slot.
 func (e *Entity) detach() {
-	s := e.space
+	s := e.space.sp
 	i := e.memberIdx
 	last := len(s.members) - 1
 	if int(i) != last {
@@ -128,10 +129,10 @@ func (e *Entity) detach() {
 // swaps the last member into the removed one's place). The slice is owned
 // by the space: do not modify or keep it; it changes with membership. Nil
 // for non-spaces.
-func (e *Entity) Members() []*Entity { return e.members }
+func (e *Entity) Members() []*Entity { return e.members() }
 
 // NumMembers returns the number of entities in space e.
-func (e *Entity) NumMembers() int { return len(e.members) }
+func (e *Entity) NumMembers() int { return len(e.members()) }
 
 // EachMember calls fn for each entity in space e until fn returns false.
 // It walks the members from the last to the first, so fn may make the
@@ -139,12 +140,13 @@ func (e *Entity) NumMembers() int { return len(e.members) }
 // skipped or visited twice. Other membership changes made by fn leave the
 // rest of the walk in an unspecified (but memory-safe) order.
 func (e *Entity) EachMember(fn func(m *Entity) bool) {
-	for i := len(e.members) - 1; i >= 0; i-- {
-		if i >= len(e.members) {
-			i = len(e.members)
+	for i := len(e.members()) - 1; i >= 0; i-- {
+		ms := e.members()
+		if i >= len(ms) {
+			i = len(ms)
 			continue
 		}
-		if !fn(e.members[i]) {
+		if !fn(ms[i]) {
 			return
 		}
 	}
@@ -152,8 +154,18 @@ func (e *Entity) EachMember(fn func(m *Entity) bool) {
 
 // SpaceData returns the opaque value a system stored on space e (the AOI
 // system keeps its grid here), or nil.
-func (e *Entity) SpaceData() any { return e.spaceData }
+func (e *Entity) SpaceData() any {
+	if e.sp == nil {
+		return nil
+	}
+	return e.sp.data
+}
 
 // SetSpaceData stores an opaque value on space e for a system. It is
 // never saved in snapshots: systems rebuild it after a restore.
-func (e *Entity) SetSpaceData(v any) { e.spaceData = v }
+func (e *Entity) SetSpaceData(v any) {
+	if e.sp == nil && v == nil {
+		return
+	}
+	e.spaceOf().data = v
+}

@@ -51,9 +51,9 @@ type World struct {
 	ids     *IDGen
 	onError func(error)
 
-	byID    map[EntityID]*Entity
+	byID    idIndex
 	byIndex []*Entity // by donburi entity index (dense; donburi reuses indices)
-	spaces  []*Entity // dense; Entity.spaceSlot is the index
+	spaces  []*Entity // dense; Entity.sp.slot is the index
 	queries map[*Query]*queryCache
 
 	moved        []*Entity
@@ -66,7 +66,6 @@ type World struct {
 
 	counts   map[*EntityType]int      // live entities per type
 	pending  int                      // entities reserved and not created yet
-	byIDSize int                      // the size byID was last made for
 	reserved map[*EntityType]*reserve // see Reserve
 	slab     []Entity                 // the next Entities to hand out
 }
@@ -107,7 +106,7 @@ func NewWorld(reg *Registry, opts WorldOptions) *World {
 		dw:      donburi.NewWorld(),
 		ids:     opts.IDs,
 		onError: opts.OnError,
-		byID:    make(map[EntityID]*Entity),
+		byID:    newIDIndex(),
 		queries: make(map[*Query]*queryCache),
 		counts:  make(map[*EntityType]int),
 	}
@@ -137,21 +136,15 @@ func (w *World) Reserve(t *EntityType, n int) {
 	if n <= 0 || t == nil || w.reg.types[t.name] != t {
 		return
 	}
-	// The map is made again, presized, when it would otherwise grow
-	// (several times) to hold what is reserved.
 	w.pending += n
-	if need := len(w.byID) + w.pending; need > w.byIDSize+w.byIDSize/4 && need > 2*len(w.byID) {
-		grown := make(map[EntityID]*Entity, need)
-		for id, e := range w.byID {
-			grown[id] = e
-		}
-		w.byID, w.byIDSize = grown, need
-	}
 	w.byIndex = slices.Grow(w.byIndex, n)
 	if t.space {
 		w.spaces = slices.Grow(w.spaces, n)
 	} else {
-		w.spaceChanges = slices.Grow(w.spaceChanges, n) // restored members join their space
+		// Restored members go into the ID index's sorted run and join
+		// their space.
+		w.byID.grow(n)
+		w.spaceChanges = slices.Grow(w.spaceChanges, n)
 	}
 	if w.reserved == nil {
 		w.reserved = make(map[*EntityType]*reserve)
@@ -266,7 +259,7 @@ func (w *World) Create(typeName string, opts CreateOptions) (*Entity, error) {
 		if !id.Valid() {
 			return nil, fmt.Errorf("%w: %s (node or sequence 0)", ErrBadID, id)
 		}
-		if _, dup := w.byID[id]; dup {
+		if _, dup := w.byID.get(id); dup {
 			return nil, fmt.Errorf("%w: %s", ErrEntityExists, id)
 		}
 	} else if w.ids == nil {
@@ -291,14 +284,14 @@ func (w *World) Create(typeName string, opts CreateOptions) (*Entity, error) {
 		comps[i] = c
 	}
 	e := w.newEntity() // zeroed
-	e.typ, e.w, e.aoiHandle, e.aoiRadius, e.spaceSlot, e.memberIdx = t, w, -1, t.aoi, -1, -1
+	e.typ, e.w, e.aoiHandle, e.aoiRadius, e.memberIdx = t, w, -1, t.aoi, -1
 	if err := e.initAttrs(opts.Attrs); err != nil {
 		return nil, fmt.Errorf("create %s: %w", typeName, err)
 	}
 
 	if id == 0 {
 		id = w.ids.Next()
-		for w.byID[id] != nil { // an explicit ID from the future took it
+		for _, taken := w.byID.get(id); taken; _, taken = w.byID.get(id) { // an explicit ID from the future took it
 			id = w.ids.Next()
 		}
 	} else if w.ids != nil && id.Node() == w.ids.Node() {
@@ -316,7 +309,9 @@ func (w *World) Create(typeName string, opts CreateOptions) (*Entity, error) {
 			return nil, fmt.Errorf("create %s: %w", typeName, err)
 		}
 	}
-	w.byID[id] = e
+	// Restored members, in ID order, go into the index's sorted run;
+	// spaces, few and listed first, into its map.
+	w.byID.put(e, opts.Restore && !t.space)
 	w.counts[t]++
 	if w.pending > 0 {
 		w.pending--
@@ -327,7 +322,7 @@ func (w *World) Create(typeName string, opts CreateOptions) (*Entity, error) {
 	}
 	w.byIndex[idx] = e
 	if t.space {
-		e.spaceSlot = len(w.spaces)
+		e.spaceOf().slot = len(w.spaces)
 		w.spaces = append(w.spaces, e)
 	}
 
@@ -391,8 +386,8 @@ func (w *World) Destroy(e *Entity) {
 	}
 	e.destroying = true
 	if e.typ.space {
-		for n := len(e.members); n > 0; n = len(e.members) {
-			e.members[n-1].LeaveSpace()
+		for n := len(e.members()); n > 0; n = len(e.members()) {
+			e.sp.members[n-1].LeaveSpace()
 		}
 	}
 	e.LeaveSpace()
@@ -403,15 +398,15 @@ func (w *World) Destroy(e *Entity) {
 // unlink takes e out of the world's tables and donburi, and puts it on the
 // Destroyed list: the end of both Destroy and Remove.
 func (w *World) unlink(e *Entity) {
-	if e.spaceSlot >= 0 {
+	if sp := e.sp; sp != nil && sp.slot >= 0 {
 		last := w.spaces[len(w.spaces)-1]
-		w.spaces[e.spaceSlot] = last
-		last.spaceSlot = e.spaceSlot
+		w.spaces[sp.slot] = last
+		last.sp.slot = sp.slot
 		w.spaces[len(w.spaces)-1] = nil
 		w.spaces = w.spaces[:len(w.spaces)-1]
-		e.spaceSlot = -1
+		sp.slot = -1
 	}
-	delete(w.byID, e.id)
+	w.byID.remove(e.id)
 	if w.counts[e.typ]--; w.counts[e.typ] == 0 {
 		delete(w.counts, e.typ)
 	}
@@ -419,18 +414,19 @@ func (w *World) unlink(e *Entity) {
 	w.dw.Remove(e.entry.Entity())
 	e.entry = nil
 	e.destroyed = true
-	e.members = nil
+	if e.sp != nil {
+		e.sp.members = nil
+	}
 	w.destroyed = append(w.destroyed, e)
 }
 
 // Entity returns the live entity with ID id.
 func (w *World) Entity(id EntityID) (*Entity, bool) {
-	e, ok := w.byID[id]
-	return e, ok
+	return w.byID.get(id)
 }
 
 // Len returns the number of live entities.
-func (w *World) Len() int { return len(w.byID) }
+func (w *World) Len() int { return w.byID.len() }
 
 // Each calls fn for every live entity in EntityID order until fn returns
 // false. It sorts, so it is for snapshots, tools and tests, not per-tick
@@ -591,7 +587,7 @@ func (w *World) popScratch(buf *[]*Entity) {
 // ErrNoEntity, ErrNoMethod or ErrDenied, or come from Method.Invoke
 // (ErrBadArgs, ErrMethodPanic, or the method's own error).
 func (w *World) Call(id EntityID, method string, c Caller, args []byte) error {
-	e, ok := w.byID[id]
+	e, ok := w.byID.get(id)
 	if !ok {
 		return fmt.Errorf("%w: %s (call %s)", ErrNoEntity, id, method)
 	}

@@ -56,20 +56,26 @@ func TestCreateDestroyHooks(t *testing.T) {
 	}
 }
 
+// mustEntity returns the entity with ID id, nil if there is none.
+func (w *World) mustEntity(id EntityID) *Entity {
+	e, _ := w.byID.get(id)
+	return e
+}
+
 // donburiCheck verifies the donburi world holds exactly our live entities.
 func (w *World) donburiCheck() error {
-	if w.dw.Len() != len(w.byID) {
+	if w.dw.Len() != w.byID.len() {
 		return errors.New("donburi and ecs entity counts differ")
 	}
 	n := 0
 	for en := range donburi.NewQuery(filter.Contains(refComponent)).Iter(w.dw) {
 		e := w.byIndex[en.Entity().Id()]
-		if e == nil || w.byID[e.id] != e || e.entry != en {
+		if e == nil || w.mustEntity(e.id) != e || e.entry != en {
 			return errors.New("donburi entity does not map back")
 		}
 		n++
 	}
-	if n != len(w.byID) {
+	if n != w.byID.len() {
 		return errors.New("query count differs")
 	}
 	return nil
@@ -233,7 +239,7 @@ func TestEachOrder(t *testing.T) {
 	f.w.Each(func(e *Entity) bool {
 		got = append(got, e.ID())
 		if e.ID() == want[0] {
-			f.w.Destroy(f.w.byID[want[1]])
+			f.w.Destroy(f.w.mustEntity(want[1]))
 		}
 		return true
 	})

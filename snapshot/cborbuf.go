@@ -155,18 +155,38 @@ func (r *cborReader) fail(format string, args ...any) error {
 
 // head reads an item's head: its major type, its additional information
 // and its argument (for major 7, the raw bits of a float or the simple
-// value).
+// value). Every well-formed head is read here in one call; headLong
+// finds the error of the others.
 func (r *cborReader) head() (maj, info byte, arg uint64, err error) {
-	if r.off < len(r.b) && r.b[r.off]&0x1f < 24 { // the argument in the first byte: most items
-		c := r.b[r.off]
-		r.off++
-		return c >> 5, c & 0x1f, uint64(c & 0x1f), nil
+	b, off := r.b, r.off
+	if off < len(b) {
+		c := b[off]
+		maj, info = c>>5, c&0x1f
+		switch {
+		case info < 24: // the argument in the first byte: most items
+			r.off = off + 1
+			return maj, info, uint64(info), nil
+		case info == 24 && off+1 < len(b):
+			if arg = uint64(b[off+1]); maj != majSimple || arg >= 32 {
+				r.off = off + 2
+				return maj, info, arg, nil
+			}
+		case info == 25 && off+2 < len(b):
+			r.off = off + 3
+			return maj, info, uint64(binary.BigEndian.Uint16(b[off+1:])), nil
+		case info == 26 && off+4 < len(b):
+			r.off = off + 5
+			return maj, info, uint64(binary.BigEndian.Uint32(b[off+1:])), nil
+		case info == 27 && off+8 < len(b):
+			r.off = off + 9
+			return maj, info, binary.BigEndian.Uint64(b[off+1:]), nil
+		}
 	}
 	return r.headLong()
 }
 
-// headLong is head for an argument in the bytes that follow (or an
-// error).
+// headLong reads a head the slow way: it is what head falls back to,
+// and it says what is wrong with a malformed one.
 func (r *cborReader) headLong() (maj, info byte, arg uint64, err error) {
 	if r.off >= len(r.b) {
 		return 0, 0, 0, r.fail("unexpected end")
@@ -228,6 +248,11 @@ func (r *cborReader) lengthErr(n uint64) error {
 }
 
 func (r *cborReader) uint() (uint64, error) {
+	if r.off < len(r.b) && r.b[r.off] < 24 { // major 0, the value in the byte
+		v := r.b[r.off]
+		r.off++
+		return uint64(v), nil
+	}
 	maj, _, arg, err := r.head()
 	if err == nil && maj != majUint {
 		err = r.wantErr("an unsigned integer", maj)
@@ -259,6 +284,13 @@ func (r *cborReader) int() (int64, error) {
 // expect reads a head of major type maj (array or map) and returns its
 // checked length.
 func (r *cborReader) expect(maj byte) (int, error) {
+	if off := r.off; off < len(r.b) {
+		// A short length in the first byte: most containers and strings.
+		if c := r.b[off]; c>>5 == maj && c&0x1f < 24 && int(c&0x1f) <= len(r.b)-off-1 {
+			r.off = off + 1
+			return int(c & 0x1f), nil
+		}
+	}
 	m, _, arg, err := r.head()
 	if err != nil {
 		return 0, err
@@ -310,6 +342,15 @@ func (r *cborReader) floatOf(maj, info byte, arg uint64) (float64, error) {
 }
 
 func (r *cborReader) float32() (float32, error) {
+	b, off := r.b, r.off
+	if off+4 < len(b) && b[off] == 0xfa { // single
+		r.off = off + 5
+		return math.Float32frombits(binary.BigEndian.Uint32(b[off+1:])), nil
+	}
+	if off+2 < len(b) && b[off] == 0xf9 { // half
+		r.off = off + 3
+		return f32From16(binary.BigEndian.Uint16(b[off+1:])), nil
+	}
 	maj, info, arg, err := r.head()
 	if err != nil {
 		return 0, err

@@ -203,6 +203,7 @@ type decoder struct {
 	spaces   uint64
 	gone     map[string]int // "type.method" → timers
 	strs     internTable
+	nums     []boxedNum      // numbers' shared boxes (see numValue), made on first use
 	rootKeys []*ecs.AttrKeys // per type index: the last root key set seen
 	keys     [][]string      // attribute map scratch, per level
 	vals     [][]any
@@ -1018,6 +1019,16 @@ func (d *decoder) setAttrs(r *cborReader, rec *record) error {
 			}
 			continue
 		}
+		// Numbers too: a key whose values repeat (a level, a speed) shares
+		// their boxes, one that keeps missing (a unique amount) stops
+		// looking.
+		if r.off < len(r.b) && isNumber(r.b[r.off]) {
+			miss := d.misses(ks, i)
+			if vals[i], err = d.numValue(r, *miss < maxMisses, miss); err != nil {
+				return fmt.Errorf("key %q: %w", ks.Key(i), err)
+			}
+			continue
+		}
 		if vals[i], err = d.attrValue(r, 1); err != nil {
 			return fmt.Errorf("key %q: %w", ks.Key(i), err)
 		}
@@ -1079,6 +1090,77 @@ func (d *decoder) textValue(r *cborReader, intern bool, miss *uint8) (any, error
 	if hit {
 		*miss = 0
 	} else if *miss < maxMisses {
+		*miss++
+	}
+	return v, nil
+}
+
+// isNumber reports whether c starts an integer or a float.
+func isNumber(c byte) bool { return c>>5 <= majNeg || (c >= 0xf9 && c <= 0xfb) }
+
+// boxedNum is a slot of the decoder's table of boxed numbers.
+type boxedNum struct {
+	bits uint64 // the integer's argument or the float's bits
+	kind uint8  // 1 an unsigned integer, 2 a negative one, 3 a float
+	v    any
+}
+
+const numSlots = 1 << 10 // a power of two
+
+// numValue reads an integer or float attribute value (the next item is
+// one, see isNumber). With share set, the value is boxed once for the
+// snapshot (an attribute value is immutable, so entities may share the
+// box; Go allocates a box for every number from 256 on): a table of
+// boxes is looked up, and a miss counts in *miss, a hit resets it.
+func (d *decoder) numValue(r *cborReader, share bool, miss *uint8) (any, error) {
+	maj, info, arg, err := r.head()
+	if err != nil {
+		return nil, err
+	}
+	var kind uint8
+	switch maj {
+	case majUint:
+		if arg > math.MaxInt64 {
+			return nil, r.fail("integer %d overflows int64", arg)
+		}
+		if arg < 256 || !share { // Go boxes 0..255 without allocating
+			return int64(arg), nil
+		}
+		kind = 1
+	case majNeg:
+		if arg > math.MaxInt64 {
+			return nil, r.fail("integer -1-%d overflows int64", arg)
+		}
+		if !share {
+			return ^int64(arg), nil
+		}
+		kind = 2
+	default:
+		f, err := r.floatOf(maj, info, arg)
+		if err != nil || !share {
+			return f, err
+		}
+		kind, arg = 3, math.Float64bits(f)
+	}
+	if d.nums == nil {
+		d.nums = make([]boxedNum, numSlots)
+	}
+	e := &d.nums[((arg^uint64(kind)<<61)*0x9e3779b97f4a7c15)>>54&(numSlots-1)]
+	if e.v != nil && e.bits == arg && e.kind == kind {
+		*miss = 0
+		return e.v, nil
+	}
+	var v any
+	switch kind {
+	case 1:
+		v = int64(arg)
+	case 2:
+		v = ^int64(arg)
+	default:
+		v = math.Float64frombits(arg)
+	}
+	*e = boxedNum{bits: arg, kind: kind, v: v}
+	if *miss < maxMisses {
 		*miss++
 	}
 	return v, nil

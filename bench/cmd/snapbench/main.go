@@ -65,6 +65,8 @@ type Result struct {
 type extra struct {
 	buildMS                     float64
 	writeCPU, readCPU           float64 // CPU ms of the process during each phase
+	writeSys, readSys           float64 // of which system time (page faults, I/O)
+	readFaults                  int64   // minor page faults during the read
 	writeGrowthMB, readGrowthMB float64 // peak RSS growth during each phase; -1 if unknown
 	fileBytes                   int64
 }
@@ -74,8 +76,13 @@ func main() {
 	jsonOut := flag.Bool("json", false, "print JSON")
 	dir := flag.String("dir", "", "directory for the snapshot file (default: a temporary directory)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the write and the read to this file")
+	flag.StringVar(&memProfile, "memprofile", "", "write a heap profile taken after the read to this file")
+	flag.StringVar(&profilePhase, "profile", "both", "what -cpuprofile covers: both, write or read")
 	lvl := flag.Int("level", 0, "zstd level (1 fastest .. 4 best; 0 the snapshot default)")
 	flag.Parse()
+	if memProfile != "" {
+		runtime.MemProfileRate = 512
+	}
 	level = zstd.EncoderLevel(*lvl)
 	runtime.GOMAXPROCS(1)
 	if *n < 0 {
@@ -114,8 +121,8 @@ func printText(r Result, x extra) {
 		}
 		return fmt.Sprintf("%.1f", v)
 	}
-	fmt.Printf("%9d entities  write %8.1f ms (CPU %.1f)  read %8.1f ms (CPU %.1f)  %6.1f bytes/entity  peak RSS %7.1f MB  (build %.0f ms; peak growth: write %s MB, read %s MB; file %d bytes)\n",
-		r.Entities, r.WriteMS, x.writeCPU, r.ReadMS, x.readCPU, r.BytesPerEntity, r.PeakRSSMB, x.buildMS, growth(x.writeGrowthMB), growth(x.readGrowthMB), x.fileBytes)
+	fmt.Printf("%9d entities  write %8.1f ms (CPU %.1f, sys %.1f)  read %8.1f ms (CPU %.1f, sys %.1f, %d faults)  %6.1f bytes/entity  peak RSS %7.1f MB  (build %.0f ms; peak growth: write %s MB, read %s MB; file %d bytes)\n",
+		r.Entities, r.WriteMS, x.writeCPU, x.writeSys, r.ReadMS, x.readCPU, x.readSys, x.readFaults, r.BytesPerEntity, r.PeakRSSMB, x.buildMS, growth(x.writeGrowthMB), growth(x.readGrowthMB), x.fileBytes)
 }
 
 // runAll runs each size in a child process with -json.
@@ -232,7 +239,15 @@ func build(n int) (*ecs.World, []snapshot.Timer, uint64, error) {
 	return w, timers, tick, nil
 }
 
-var level zstd.EncoderLevel
+// profileHz is the CPU profile's sampling rate: pprof's default 100 Hz
+// gives 20 samples for a 200 ms read.
+const profileHz = 1000
+
+var (
+	level        zstd.EncoderLevel
+	profilePhase string
+	memProfile   string
+)
 
 func run(n int, dir, cpuProfile string) (Result, extra, error) {
 	var x extra
@@ -252,30 +267,40 @@ func run(n int, dir, cpuProfile string) (Result, extra, error) {
 	}
 	path := filepath.Join(dir, "world.snap")
 	defer os.Remove(path)
+	var f *os.File
 	if cpuProfile != "" {
-		f, err := os.Create(cpuProfile)
-		if err != nil {
+		if f, err = os.Create(cpuProfile); err != nil {
 			return Result{}, x, err
 		}
 		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return Result{}, x, err
-		}
 		defer pprof.StopCPUProfile()
+	}
+	startProfile := func(phase string) error {
+		if f == nil || (profilePhase != "both" && profilePhase != phase) {
+			return nil
+		}
+		runtime.SetCPUProfileRate(profileHz) // before Start: pprof keeps it (and says so on stderr)
+		return pprof.StartCPUProfile(f)
+	}
+	if err := startProfile("write"); err != nil {
+		return Result{}, x, err
 	}
 
 	runtime.GC()
 	before := resetPeak()
 	st := &snapshot.State{GameID: 1, Tick: tick, Timers: timers, NextTimerID: uint64(n + 1)}
-	t0, c0 := time.Now(), cpuMS()
+	t0, c0, s0, _ := time.Now(), cpuMS(), sysMS(), faults()
 	info, err := snapshot.WriteFile(path, w, st, snapshot.WriteOptions{})
 	if err != nil {
 		return Result{}, x, fmt.Errorf("write: %w", err)
 	}
 	writeMS := ms(time.Since(t0))
-	x.writeCPU = cpuMS() - c0
+	x.writeCPU, x.writeSys = cpuMS()-c0, sysMS()-s0
 	x.writeGrowthMB = growth(before)
 	x.fileBytes = info.Bytes
+	if profilePhase == "write" {
+		pprof.StopCPUProfile()
+	}
 
 	// The restore runs in a new process in production: drop the source
 	// world so the garbage collector does not scan it during the read.
@@ -283,13 +308,24 @@ func run(n int, dir, cpuProfile string) (Result, extra, error) {
 	w, timers, st = nil, nil, nil
 	runtime.GC()
 	before = resetPeak()
-	t0, c0 = time.Now(), cpuMS()
+	if err := startProfile("read"); err != nil {
+		return Result{}, x, err
+	}
+	t0, c0, s0, f0 := time.Now(), cpuMS(), sysMS(), faults()
 	r, err := game.ReadSnapshot(path, reg, ecs.WorldOptions{IDs: ecs.NewIDGen(1, nil)})
 	if err != nil {
 		return Result{}, x, fmt.Errorf("read: %w", err)
 	}
 	readMS := ms(time.Since(t0))
-	x.readCPU = cpuMS() - c0
+	x.readCPU, x.readSys, x.readFaults = cpuMS()-c0, sysMS()-s0, faults()-f0
+	if f != nil {
+		pprof.StopCPUProfile()
+	}
+	if memProfile != "" {
+		if err := writeHeapProfile(memProfile); err != nil {
+			return Result{}, x, err
+		}
+	}
 	x.readGrowthMB = growth(before)
 	if r.World.Len() != want || len(r.Timers) != wantTimers {
 		return Result{}, x, fmt.Errorf("restored %d entities and %d timers, want %d and %d", r.World.Len(), len(r.Timers), want, wantTimers)
@@ -312,6 +348,25 @@ func cpuMS() float64 {
 		return 0
 	}
 	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e6
+}
+
+// sysMS is the system CPU time the process used so far, in ms: in a
+// restore mostly the kernel's first touch of the new world's pages.
+func sysMS() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Stime.Nano()) / 1e6
+}
+
+// faults is the number of minor page faults of the process so far.
+func faults() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Minflt
 }
 
 func ms(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
@@ -364,4 +419,19 @@ func growth(before float64) float64 {
 		return -1
 	}
 	return round1(peak - before)
+}
+
+// writeHeapProfile writes the heap profile (what was allocated and what is
+// in use) to path.
+func writeHeapProfile(path string) error {
+	runtime.GC() // the profile holds what the last collection saw
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
