@@ -115,7 +115,7 @@ func (c *ComponentType[T]) Remove(e *Entity) {
 	if !c.Has(e) {
 		return
 	}
-	e.entry.RemoveComponent(c.dc)
+	e.removeDonburi(c.dc)
 	e.mask.unset(c.bit)
 }
 
@@ -223,13 +223,22 @@ func (m *compMask) unset(b compBit) {
 	}
 }
 
-// entityRef is the hidden component every entity has: donburi requires at
-// least one component per entity, and a query over every entity matches
-// it. It is empty, so donburi allocates nothing for it: a query finds our
-// *Entity by the donburi entity's index (World.byIndex).
+// entityRef is the hidden component of an entity that has no other:
+// donburi requires at least one component per entity. It is empty, so
+// donburi allocates nothing for it: a query finds our *Entity by the
+// donburi entity's index (World.byIndex).
 type entityRef struct{}
 
 // refComponent is the donburi type of entityRef. It is a descriptor created
 // once at initialisation and never changed, not mutable state; donburi
 // component types are process-wide by design.
 var refComponent = donburi.NewComponentType[entityRef]().SetName("ecs.entity")
+
+// removeDonburi removes donburi component dc from e; if it is e's last,
+// the hidden component takes its place (donburi needs one).
+func (e *Entity) removeDonburi(dc donburi.IComponentType) {
+	if cs := e.entry.Archetype().Layout().Components(); len(cs) == 1 && cs[0] == dc {
+		e.entry.AddComponent(refComponent)
+	}
+	e.entry.RemoveComponent(dc)
+}

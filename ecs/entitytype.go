@@ -228,8 +228,13 @@ func (t *EntityType) seal() error {
 		return errors.Join(t.errs...)
 	}
 	if !t.sealed {
-		t.dcomps = make([]donburi.IComponentType, 0, 1+len(t.comps))
-		t.dcomps = append(t.dcomps, refComponent)
+		// Donburi needs a component per entity: the hidden one, for a type
+		// that declares none (every other entity saves donburi its
+		// storage, a slice entry and its regrowth).
+		t.dcomps = make([]donburi.IComponentType, 0, max(1, len(t.comps)))
+		if len(t.comps) == 0 {
+			t.dcomps = append(t.dcomps, refComponent)
+		}
 		for _, c := range t.comps {
 			t.dcomps = append(t.dcomps, c.donburiType())
 			t.mask.set(c.maskBit())

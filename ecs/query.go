@@ -29,8 +29,7 @@ type queryCache struct {
 // NewQuery returns a query over entities that have every one of
 // components; with none it matches every entity.
 func NewQuery(components ...Component) *Query {
-	ids := make([]donburi.IComponentType, 0, 1+len(components))
-	ids = append(ids, refComponent)
+	ids := make([]donburi.IComponentType, 0, len(components))
 	for _, c := range components {
 		ids = append(ids, c.donburiType())
 	}

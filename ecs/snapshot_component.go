@@ -9,6 +9,6 @@ func (e *Entity) RemoveComponent(c Component) {
 	if e == nil || e.entry == nil || c == nil || !hasComponent(e, c) {
 		return
 	}
-	e.entry.RemoveComponent(c.donburiType())
+	e.removeDonburi(c.donburiType())
 	e.mask.unset(c.maskBit())
 }

@@ -1,6 +1,9 @@
 package ecs
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // Space returns the space the entity is in, or nil.
 func (e *Entity) Space() *Entity { return e.space }
@@ -104,6 +107,12 @@ func (e *Entity) LeaveSpace() {
 func (e *Entity) attach(space *Entity) {
 	e.space = space
 	sp := space.spaceOf()
+	if n := len(sp.members); n == cap(sp.members) && n >= 256 {
+		// Double, where append would grow a long list by a quarter and
+		// copy it (into fresh memory) four times as often: a restore
+		// fills spaces of thousands at once.
+		sp.members = slices.Grow(sp.members, n)
+	}
 	e.memberIdx = int32(len(sp.members))
 	sp.members = append(sp.members, e)
 }

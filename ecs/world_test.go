@@ -68,7 +68,7 @@ func (w *World) donburiCheck() error {
 		return errors.New("donburi and ecs entity counts differ")
 	}
 	n := 0
-	for en := range donburi.NewQuery(filter.Contains(refComponent)).Iter(w.dw) {
+	for en := range donburi.NewQuery(filter.Contains()).Iter(w.dw) {
 		e := w.byIndex[en.Entity().Id()]
 		if e == nil || w.mustEntity(e.id) != e || e.entry != en {
 			return errors.New("donburi entity does not map back")
