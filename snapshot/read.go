@@ -670,9 +670,10 @@ type record struct {
 }
 
 type rawComp struct {
-	idx int
-	raw []byte
-	v   any
+	idx     int
+	raw     []byte
+	v       any
+	decoded bool // v is the type's own holder, decoded from raw already
 }
 
 func (rec *record) reset() {
@@ -854,6 +855,18 @@ func (d *decoder) components(r *cborReader, rec *record) error {
 			return r.fail("component index %d (after %d) of %d", k, last, len(d.h.Components))
 		}
 		last = int(k)
+		// A flat component of the record's type is decoded in this pass
+		// into its holder (apply takes it from there); anything else is
+		// kept raw and decoded by apply.
+		start := r.off
+		if v := d.ownFlat(rec, int(k)); v != nil {
+			if d.flat[k].decodeFrom(r, v) {
+				rec.comps = append(rec.comps, rawComp{idx: int(k), raw: r.b[start:r.off], v: v, decoded: true})
+				continue
+			}
+			reflect.ValueOf(v).Elem().SetZero() // half set
+			r.off = start
+		}
 		raw, err := r.skip(maxValueNesting)
 		if err != nil {
 			return fmt.Errorf("component %q: %w", d.h.Components[k].Name, err)
@@ -861,6 +874,21 @@ func (d *decoder) components(r *cborReader, rec *record) error {
 		rec.comps = append(rec.comps, rawComp{idx: int(k), raw: raw})
 	}
 	return nil
+}
+
+// ownFlat returns the zeroed holder of component index k if the record's
+// type (read before its components) has that component and it is flat;
+// otherwise nil.
+func (d *decoder) ownFlat(rec *record, k int) any {
+	if d.comps == nil || !rec.seen[keyType] || d.comps[k] == nil || d.flat[k] == nil || d.holders[k] == nil {
+		return nil
+	}
+	if !slices.Contains(d.types[rec.typ].Components(), d.comps[k]) {
+		return nil
+	}
+	v := d.holders[k]
+	reflect.ValueOf(v).Elem().SetZero()
+	return v
 }
 
 // namedComponents reads the components of a self-describing record,
@@ -1464,6 +1492,10 @@ func (d *decoder) apply(rec *record) error {
 		c := d.comps[rc.idx]
 		if c == nil {
 			d.dropped[rc.idx]++
+			continue
+		}
+		if rc.decoded {
+			rec.own = append(rec.own, rc.v)
 			continue
 		}
 		v := d.holders[rc.idx]

@@ -192,6 +192,12 @@ func (c *flatCodec) appendFlat(b []byte, ptr any) []byte {
 // be half set.
 func (c *flatCodec) decodeFlat(raw []byte, ptr any) bool {
 	r := cborReader{b: raw}
+	return c.decodeFrom(&r, ptr) && r.off == len(raw)
+}
+
+// decodeFrom is decodeFlat for the next item of r: on true, r is past the
+// item; on false, r's position is undefined.
+func (c *flatCodec) decodeFrom(r *cborReader, ptr any) bool {
 	n, err := r.expect(majMap)
 	if err != nil {
 		return false
@@ -270,5 +276,5 @@ func (c *flatCodec) decodeFlat(raw []byte, ptr any) bool {
 			fv.SetString(string(p))
 		}
 	}
-	return r.off == len(raw)
+	return true
 }
