@@ -62,6 +62,14 @@ func (e *Entity) adopt(set func(root *MapAttr) error) error {
 	// The root keeps its identity (a freshly created entity's root is
 	// empty); only its contents are replaced.
 	root := e.attrs
+	if root.length() == 0 && len(root.tracker.changes) == 0 {
+		// Nothing to detach, forget or put back (set leaves root as it
+		// was on error): the case of every restored entity.
+		if err := set(root); err != nil {
+			return fmt.Errorf("adopt attributes of %s: %w", e, err)
+		}
+		return nil
+	}
 	old := *root
 	root.each(func(_ string, v any) bool { unsetChild(v); return true })
 	root.keys, root.vals, root.big, root.shared = nil, nil, nil, false

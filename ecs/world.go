@@ -64,10 +64,31 @@ type World struct {
 	scratch []*[]*Entity // Query.Each and Each buffers, one per nesting depth
 	depth   int
 
-	counts   map[*EntityType]int      // live entities per type
-	pending  int                      // entities reserved and not created yet
-	reserved map[*EntityType]*reserve // see Reserve
-	slab     []Entity                 // the next Entities to hand out
+	types   map[*EntityType]*typeState // per type with entities or a reserve
+	last    *typeState                 // the type of the last Create (a restore makes thousands in a row)
+	pending int                        // entities reserved and not created yet
+	slab    []Entity                   // the next Entities to hand out
+}
+
+// typeState is a world's state of one entity type.
+type typeState struct {
+	t     *EntityType
+	count int      // live entities
+	res   *reserve // see Reserve; nil if none
+}
+
+// stateOf returns t's state, making it if needed.
+func (w *World) stateOf(t *EntityType) *typeState {
+	if l := w.last; l != nil && l.t == t {
+		return l
+	}
+	ts := w.types[t]
+	if ts == nil {
+		ts = &typeState{t: t}
+		w.types[t] = ts
+	}
+	w.last = ts
+	return ts
 }
 
 // reserve is a type's donburi entities made ahead for restored entities.
@@ -108,7 +129,7 @@ func NewWorld(reg *Registry, opts WorldOptions) *World {
 		onError: opts.OnError,
 		byID:    newIDIndex(),
 		queries: make(map[*Query]*queryCache),
-		counts:  make(map[*EntityType]int),
+		types:   make(map[*EntityType]*typeState),
 	}
 }
 
@@ -146,32 +167,31 @@ func (w *World) Reserve(t *EntityType, n int) {
 		w.byID.grow(n)
 		w.spaceChanges = slices.Grow(w.spaceChanges, n)
 	}
-	if w.reserved == nil {
-		w.reserved = make(map[*EntityType]*reserve)
+	ts := w.stateOf(t)
+	if ts.res == nil {
+		ts.res = &reserve{}
 	}
-	r := w.reserved[t]
-	if r == nil {
-		r = &reserve{}
-		w.reserved[t] = r
-	}
-	r.want += n
+	ts.res.want += n
 }
 
 // Unreserve releases what Reserve made and no Create used.
 func (w *World) Unreserve() {
-	for t, r := range w.reserved {
-		for _, de := range r.ready {
-			w.dw.Remove(de)
+	for _, ts := range w.types {
+		if ts.res != nil {
+			for _, de := range ts.res.ready {
+				w.dw.Remove(de)
+			}
+			ts.res = nil
 		}
-		delete(w.reserved, t)
 	}
 	w.pending = 0
 }
 
-// donburiEntity makes the donburi entity of a new entity of type t, from
-// t's reserve for a restore.
-func (w *World) donburiEntity(t *EntityType, restore bool) donburi.Entity {
-	if r := w.reserved[t]; restore && r != nil {
+// donburiEntity makes the donburi entity of a new entity of type ts.t,
+// from its reserve for a restore.
+func (w *World) donburiEntity(ts *typeState, restore bool) donburi.Entity {
+	t := ts.t
+	if r := ts.res; restore && r != nil {
 		if len(r.ready) == 0 && r.want > 0 {
 			k := min(r.want, reserveBatch)
 			r.ready = w.dw.CreateMany(k, t.dcomps...)
@@ -196,7 +216,12 @@ func (w *World) donburiEntity(t *EntityType, restore bool) donburi.Entity {
 }
 
 // Count returns the number of live entities of type t.
-func (w *World) Count(t *EntityType) int { return w.counts[t] }
+func (w *World) Count(t *EntityType) int {
+	if ts := w.types[t]; ts != nil {
+		return ts.count
+	}
+	return 0
+}
 
 // Registry returns the (frozen) registry the world was made from.
 func (w *World) Registry() *Registry { return w.reg }
@@ -250,9 +275,14 @@ type CreateOptions struct {
 // If entering the space fails after OnCreated (a hook interfered), the
 // entity is destroyed again and the error returned.
 func (w *World) Create(typeName string, opts CreateOptions) (*Entity, error) {
-	t, ok := w.reg.types[typeName]
-	if !ok {
-		return nil, fmt.Errorf("%w: %q", ErrNoType, typeName)
+	var t *EntityType
+	if l := w.last; l != nil && l.t.name == typeName {
+		t = l.t // the registry is frozen: a name stays its type
+	} else {
+		var ok bool
+		if t, ok = w.reg.types[typeName]; !ok {
+			return nil, fmt.Errorf("%w: %q", ErrNoType, typeName)
+		}
 	}
 	id := opts.ID
 	if id != 0 {
@@ -300,7 +330,8 @@ func (w *World) Create(typeName string, opts CreateOptions) (*Entity, error) {
 	e.id = id
 	e.pos, e.yaw = opts.Pos, opts.Yaw
 
-	de := w.donburiEntity(t, opts.Restore)
+	ts := w.stateOf(t)
+	de := w.donburiEntity(ts, opts.Restore)
 	e.entry = w.dw.Entry(de)
 	e.mask = t.mask
 	for i, v := range opts.Components {
@@ -312,7 +343,7 @@ func (w *World) Create(typeName string, opts CreateOptions) (*Entity, error) {
 	// Restored members, in ID order, go into the index's sorted run;
 	// spaces, few and listed first, into its map.
 	w.byID.put(e, opts.Restore && !t.space)
-	w.counts[t]++
+	ts.count++
 	if w.pending > 0 {
 		w.pending--
 	}
@@ -407,9 +438,7 @@ func (w *World) unlink(e *Entity) {
 		sp.slot = -1
 	}
 	w.byID.remove(e.id)
-	if w.counts[e.typ]--; w.counts[e.typ] == 0 {
-		delete(w.counts, e.typ)
-	}
+	w.stateOf(e.typ).count--
 	w.byIndex[e.entry.Entity().Id()] = nil
 	w.dw.Remove(e.entry.Entity())
 	e.entry = nil
