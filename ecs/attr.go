@@ -245,7 +245,6 @@ func (e *Entity) initAttrs(attrs map[string]any) error {
 	}
 	e.track.owner = e
 	m.tracker = &e.track
-	e.attrs = m
 	return nil
 }
 

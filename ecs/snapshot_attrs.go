@@ -61,7 +61,7 @@ func (e *Entity) adopt(set func(root *MapAttr) error) error {
 	}
 	// The root keeps its identity (a freshly created entity's root is
 	// empty); only its contents are replaced.
-	root := e.attrs
+	root := &e.root
 	if root.length() == 0 && len(root.tracker.changes) == 0 {
 		// Nothing to detach, forget or put back (set leaves root as it
 		// was on error): the case of every restored entity.

@@ -579,7 +579,7 @@ func (w *World) AttrDirty() []*Entity { return w.attrDirty }
 func (w *World) ResetAttrDirty() {
 	for _, e := range w.attrDirty {
 		e.attrDirty = false
-		e.attrs.tracker.reset()
+		e.track.reset()
 	}
 	clear(w.attrDirty)
 	w.attrDirty = w.attrDirty[:0]
