@@ -195,8 +195,9 @@ type decoder struct {
 	w        *ecs.World // nil: verify only
 	comps    []ecs.Component
 	types    []*ecs.EntityType
-	holders  []any        // per component index: a reused *T for the type's own components
-	flat     []*flatCodec // per component index: the codec of a flat component type
+	holders  []any           // per component index: a reused *T for the type's own components
+	held     []reflect.Value // beside holders: the T each points to
+	flat     []*flatCodec    // per component index: the codec of a flat component type
 	had      [][]bool
 	dropped  []int // per component index: entities whose value was dropped
 	byType   []uint64
@@ -422,6 +423,7 @@ func (d *decoder) resolve(reg *ecs.Registry) error {
 	h := &d.h
 	d.comps = make([]ecs.Component, len(h.Components))
 	d.holders = make([]any, len(h.Components))
+	d.held = make([]reflect.Value, len(h.Components))
 	d.dropped = make([]int, len(h.Components))
 	for i, cs := range h.Components {
 		c, ok := reg.Component(cs.Name)
@@ -467,6 +469,7 @@ func (d *decoder) resolve(reg *ecs.Registry) error {
 			for ci := range h.Components {
 				if d.comps[ci] == c {
 					d.holders[ci] = c.New()
+					d.held[ci] = reflect.ValueOf(d.holders[ci]).Elem()
 				}
 			}
 		}
@@ -859,12 +862,12 @@ func (d *decoder) components(r *cborReader, rec *record) error {
 		// into its holder (apply takes it from there); anything else is
 		// kept raw and decoded by apply.
 		start := r.off
-		if v := d.ownFlat(rec, int(k)); v != nil {
-			if d.flat[k].decodeFrom(r, v) {
-				rec.comps = append(rec.comps, rawComp{idx: int(k), raw: r.b[start:r.off], v: v, decoded: true})
+		if d.ownFlat(rec, int(k)) {
+			if d.flat[k].decodeFrom(r, d.held[k]) {
+				rec.comps = append(rec.comps, rawComp{idx: int(k), raw: r.b[start:r.off], v: d.holders[k], decoded: true})
 				continue
 			}
-			reflect.ValueOf(v).Elem().SetZero() // half set
+			d.held[k].SetZero() // half set
 			r.off = start
 		}
 		raw, err := r.skip(maxValueNesting)
@@ -876,19 +879,18 @@ func (d *decoder) components(r *cborReader, rec *record) error {
 	return nil
 }
 
-// ownFlat returns the zeroed holder of component index k if the record's
-// type (read before its components) has that component and it is flat;
-// otherwise nil.
-func (d *decoder) ownFlat(rec *record, k int) any {
+// ownFlat reports whether component index k is flat and one of the
+// record's type (read before its components), and if so zeroes its
+// holder.
+func (d *decoder) ownFlat(rec *record, k int) bool {
 	if d.comps == nil || !rec.seen[keyType] || d.comps[k] == nil || d.flat[k] == nil || d.holders[k] == nil {
-		return nil
+		return false
 	}
 	if !slices.Contains(d.types[rec.typ].Components(), d.comps[k]) {
-		return nil
+		return false
 	}
-	v := d.holders[k]
-	reflect.ValueOf(v).Elem().SetZero()
-	return v
+	d.held[k].SetZero()
+	return true
 }
 
 // namedComponents reads the components of a self-describing record,

@@ -192,17 +192,17 @@ func (c *flatCodec) appendFlat(b []byte, ptr any) []byte {
 // be half set.
 func (c *flatCodec) decodeFlat(raw []byte, ptr any) bool {
 	r := cborReader{b: raw}
-	return c.decodeFrom(&r, ptr) && r.off == len(raw)
+	return c.decodeFrom(&r, reflect.ValueOf(ptr).Elem()) && r.off == len(raw)
 }
 
-// decodeFrom is decodeFlat for the next item of r: on true, r is past the
-// item; on false, r's position is undefined.
-func (c *flatCodec) decodeFrom(r *cborReader, ptr any) bool {
+// decodeFrom is decodeFlat for the next item of r into the struct v (an
+// addressable, zeroed value): on true, r is past the item; on false, r's
+// position is undefined.
+func (c *flatCodec) decodeFrom(r *cborReader, v reflect.Value) bool {
 	n, err := r.expect(majMap)
 	if err != nil {
 		return false
 	}
-	v := reflect.ValueOf(ptr).Elem()
 	var seen uint64
 	for range n {
 		k, err := r.uint()
