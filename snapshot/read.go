@@ -211,7 +211,10 @@ type decoder struct {
 	args     map[string][]byte
 	// lastTimer: the method and arguments of the previous timer read.
 	lastTimer Timer
-	valSlab   []any // see takeVals
+	// timersOutOfOrder: a timer's ID was not above the previous one's
+	// (finish then sorts and looks for repeats).
+	timersOutOfOrder bool
+	valSlab          []any // see takeVals
 	// lastMethod: the type and method of the last timer checked in apply.
 	lastMethodType *ecs.EntityType
 	lastMethod     string
@@ -633,10 +636,10 @@ func (d *decoder) finish() error {
 		d.out.Warnings = append(d.out.Warnings, Warning{Method: m, Entities: d.gone[m]})
 	}
 	ts := d.out.Timers
-	byID := func(a, b Timer) int { return cmp.Compare(a.ID, b.ID) }
-	if !slices.IsSortedFunc(ts, byID) {
-		slices.SortFunc(ts, byID)
+	if !d.timersOutOfOrder {
+		return nil // strictly increasing IDs: sorted, no repeats
 	}
+	slices.SortFunc(ts, func(a, b Timer) int { return cmp.Compare(a.ID, b.ID) })
 	for i := 1; i < len(ts); i++ {
 		if ts[i].ID == ts[i-1].ID {
 			return d.ferr(ErrCorrupt, fmt.Sprintf("timer id %d on entities %s and %s", ts[i].ID, ts[i-1].Entity, ts[i].Entity), nil)
@@ -1442,6 +1445,9 @@ func (d *decoder) timers(r *cborReader, rec *record) error {
 		}
 		if t.Repeat, err = r.uint(); err != nil {
 			return err
+		}
+		if n := len(d.out.Timers); n > 0 && t.ID <= d.out.Timers[n-1].ID {
+			d.timersOutOfOrder = true
 		}
 		d.out.Timers = append(d.out.Timers, t)
 		rec.nTime++
