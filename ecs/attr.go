@@ -238,9 +238,11 @@ func NewListAttr() *ListAttr { return &ListAttr{attrNode: attrNode{index: -1}} }
 func (e *Entity) initAttrs(attrs map[string]any) error {
 	m := &e.root
 	m.index = -1
-	for _, k := range sortedKeys(attrs) { // none, for a restore
-		if err := m.Set(k, attrs[k]); err != nil {
-			return fmt.Errorf("attribute %q: %w", k, err)
+	if len(attrs) > 0 { // none, for a restore
+		for _, k := range sortedKeys(attrs) {
+			if err := m.Set(k, attrs[k]); err != nil {
+				return fmt.Errorf("attribute %q: %w", k, err)
+			}
 		}
 	}
 	e.track.owner = e
