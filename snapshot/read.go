@@ -1043,9 +1043,28 @@ func (d *decoder) setAttrs(r *cborReader, rec *record) error {
 	}
 	vals := d.takeVals(ks.Len()) // the entity keeps it
 	for i := range vals {
+		if r.off >= len(r.b) {
+			return fmt.Errorf("key %q: %w", ks.Key(i), r.fail("unexpected end"))
+		}
+		// Small integers and booleans, which Go boxes without allocating,
+		// are read here.
+		switch c := r.b[r.off]; {
+		case c < 24: // an unsigned integer in the head's byte
+			vals[i] = int64(c)
+			r.off++
+			continue
+		case c == 24 && r.off+1 < len(r.b) && r.b[r.off+1] >= 24: // in the next byte (the shortest form)
+			vals[i] = int64(r.b[r.off+1])
+			r.off += 2
+			continue
+		case c == 0xf4 || c == 0xf5:
+			vals[i] = c == 0xf5
+			r.off++
+			continue
+		}
 		// A key whose text values keep missing the intern table (a unique
 		// name) stops being interned: the lookup would only cost.
-		if r.off < len(r.b) && r.b[r.off]>>5 == majText {
+		if r.b[r.off]>>5 == majText {
 			miss := d.misses(ks, i)
 			if vals[i], err = d.textValue(r, *miss < maxMisses, miss); err != nil {
 				return fmt.Errorf("key %q: %w", ks.Key(i), err)
@@ -1055,7 +1074,7 @@ func (d *decoder) setAttrs(r *cborReader, rec *record) error {
 		// Numbers too: a key whose values repeat (a level, a speed) shares
 		// their boxes, one that keeps missing (a unique amount) stops
 		// looking.
-		if r.off < len(r.b) && isNumber(r.b[r.off]) {
+		if isNumber(r.b[r.off]) {
 			miss := d.misses(ks, i)
 			if vals[i], err = d.numValue(r, *miss < maxMisses, miss); err != nil {
 				return fmt.Errorf("key %q: %w", ks.Key(i), err)

@@ -290,7 +290,7 @@ func run(n int, dir, cpuProfile string) (Result, extra, error) {
 	before := resetPeak()
 	st := &snapshot.State{GameID: 1, Tick: tick, Timers: timers, NextTimerID: uint64(n + 1)}
 	t0, c0, s0, _ := time.Now(), cpuMS(), sysMS(), faults()
-	info, err := snapshot.WriteFile(path, w, st, snapshot.WriteOptions{})
+	info, err := snapshot.WriteFile(path, w, st, snapshot.WriteOptions{Level: level})
 	if err != nil {
 		return Result{}, x, fmt.Errorf("write: %w", err)
 	}
