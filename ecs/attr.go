@@ -92,9 +92,8 @@ type AttrChange struct {
 	Value any    // the new value (plain form) for AttrSet and AttrAppend
 }
 
-// attrTracker is the change log of an entity's root map.
+// attrTracker is the change log of an entity's root map (Entity.track).
 type attrTracker struct {
-	owner   *Entity
 	changes []AttrChange
 }
 
@@ -103,7 +102,8 @@ func (t *attrTracker) reset() {
 	t.changes = t.changes[:0]
 }
 
-func (t *attrTracker) add(c AttrChange) {
+// add records c for entity e, whose log t is.
+func (t *attrTracker) add(e *Entity, c AttrChange) {
 	switch c.Op {
 	case AttrSet, AttrDelete:
 		t.drop(func(o *AttrChange) bool { return pathHasPrefix(o.Path, c.Path) })
@@ -116,7 +116,7 @@ func (t *attrTracker) add(c AttrChange) {
 		})
 	}
 	t.changes = append(t.changes, c)
-	if e := t.owner; e != nil && !e.attrDirty && !e.destroyed {
+	if !e.attrDirty && !e.destroyed {
 		e.attrDirty = true
 		e.w.attrDirty = append(e.w.attrDirty, e)
 	}
@@ -150,31 +150,31 @@ func pathHasPrefix(p, prefix []any) bool {
 
 // attrNode is the part of a container that places it in a tree.
 type attrNode struct {
-	parent  *attrNode
-	key     string       // key in the parent map
-	index   int          // index in the parent list; -1 if the parent is a map
-	tracker *attrTracker // set only on an entity's root map
+	parent *attrNode
+	key    string  // key in the parent map
+	index  int     // index in the parent list; -1 if the parent is a map
+	owner  *Entity // set only on an entity's root map
 }
 
-func (n *attrNode) attached() bool { return n.parent != nil || n.tracker != nil }
+func (n *attrNode) attached() bool { return n.parent != nil || n.owner != nil }
 
-// level returns the container's level (1 for a root) and its root's
-// tracker (nil for a detached tree).
-func (n *attrNode) level() (int, *attrTracker) {
+// level returns the container's level (1 for a root) and the entity whose
+// root it is under (nil for a detached tree).
+func (n *attrNode) level() (int, *Entity) {
 	l := 1
 	for n.parent != nil {
 		n = n.parent
 		l++
 	}
-	return l, n.tracker
+	return l, n.owner
 }
 
 // record logs a change at this container (plus key or index when hasElem)
 // if the tree belongs to an entity. value is converted to plain form only
 // then, so untracked trees pay nothing.
 func (n *attrNode) record(op AttrOp, elem any, hasElem bool, value any) {
-	l, t := n.level()
-	if t == nil {
+	l, e := n.level()
+	if e == nil {
 		return
 	}
 	size := l - 1
@@ -194,7 +194,7 @@ func (n *attrNode) record(op AttrOp, elem any, hasElem bool, value any) {
 		}
 		i--
 	}
-	t.add(AttrChange{Path: path, Op: op, Value: plain(value)})
+	e.track.add(e, AttrChange{Path: path, Op: op, Value: plain(value)})
 }
 
 func (n *attrNode) attachTo(parent *attrNode, key string, index int) {
@@ -245,8 +245,7 @@ func (e *Entity) initAttrs(attrs map[string]any) error {
 			}
 		}
 	}
-	e.track.owner = e
-	m.tracker = &e.track
+	m.owner = e
 	return nil
 }
 

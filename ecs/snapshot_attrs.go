@@ -62,7 +62,7 @@ func (e *Entity) adopt(set func(root *MapAttr) error) error {
 	// The root keeps its identity (a freshly created entity's root is
 	// empty); only its contents are replaced.
 	root := &e.root
-	if root.length() == 0 && len(root.tracker.changes) == 0 {
+	if root.length() == 0 && len(e.track.changes) == 0 {
 		// Nothing to detach, forget or put back (set leaves root as it
 		// was on error): the case of every restored entity.
 		if err := set(root); err != nil {
@@ -78,7 +78,7 @@ func (e *Entity) adopt(set func(root *MapAttr) error) error {
 		root.each(func(k string, v any) bool { setChild(&root.attrNode, v, k, -1); return true })
 		return fmt.Errorf("adopt attributes of %s: %w", e, err)
 	}
-	root.tracker.reset()
+	e.track.reset()
 	return nil
 }
 
