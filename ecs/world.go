@@ -313,8 +313,11 @@ func (w *World) Create(typeName string, opts CreateOptions) (*Entity, error) {
 		}
 		comps[i] = c
 	}
-	e := w.newEntity() // zeroed
-	e.typ, e.w, e.aoiHandle, e.aoiRadius, e.memberIdx = t, w, -1, t.aoi, -1
+	e := w.newEntity()
+	// Written whole, zeros too: the slab is fresh memory, and a field read
+	// before any write to its page (adopting attributes reads the root's
+	// length) would map the zero page, then fault again on the write.
+	*e = Entity{typ: t, w: w, aoiHandle: -1, aoiRadius: t.aoi, memberIdx: -1}
 	if err := e.initAttrs(opts.Attrs); err != nil {
 		return nil, fmt.Errorf("create %s: %w", typeName, err)
 	}
