@@ -197,6 +197,7 @@ type decoder struct {
 	types    []*ecs.EntityType
 	holders  []any           // per component index: a reused *T for the type's own components
 	held     []reflect.Value // beside holders: the T each points to
+	heldPtrs [][]any         // for a flat holder: its fields' pointers (flatCodec.fieldPtrs)
 	flat     []*flatCodec    // per component index: the codec of a flat component type
 	had      [][]bool
 	dropped  []int // per component index: entities whose value was dropped
@@ -427,6 +428,7 @@ func (d *decoder) resolve(reg *ecs.Registry) error {
 	d.comps = make([]ecs.Component, len(h.Components))
 	d.holders = make([]any, len(h.Components))
 	d.held = make([]reflect.Value, len(h.Components))
+	d.heldPtrs = make([][]any, len(h.Components))
 	d.dropped = make([]int, len(h.Components))
 	for i, cs := range h.Components {
 		c, ok := reg.Component(cs.Name)
@@ -866,7 +868,7 @@ func (d *decoder) components(r *cborReader, rec *record) error {
 		// kept raw and decoded by apply.
 		start := r.off
 		if d.ownFlat(rec, int(k)) {
-			if d.flat[k].decodeFrom(r, d.held[k]) {
+			if d.flat[k].decodeFrom(r, d.heldPtrs[k]) {
 				rec.comps = append(rec.comps, rawComp{idx: int(k), raw: r.b[start:r.off], v: d.holders[k], decoded: true})
 				continue
 			}
@@ -893,6 +895,9 @@ func (d *decoder) ownFlat(rec *record, k int) bool {
 		return false
 	}
 	d.held[k].SetZero()
+	if d.heldPtrs[k] == nil {
+		d.heldPtrs[k] = d.flat[k].fieldPtrs(d.held[k])
+	}
 	return true
 }
 

@@ -192,13 +192,27 @@ func (c *flatCodec) appendFlat(b []byte, ptr any) []byte {
 // be half set.
 func (c *flatCodec) decodeFlat(raw []byte, ptr any) bool {
 	r := cborReader{b: raw}
-	return c.decodeFrom(&r, reflect.ValueOf(ptr).Elem()) && r.off == len(raw)
+	return c.decodeFrom(&r, c.fieldPtrs(reflect.ValueOf(ptr).Elem())) && r.off == len(raw)
 }
 
-// decodeFrom is decodeFlat for the next item of r into the struct v (an
-// addressable, zeroed value): on true, r is past the item; on false, r's
-// position is undefined.
-func (c *flatCodec) decodeFrom(r *cborReader, v reflect.Value) bool {
+// fieldPtrs returns, for each of c's fields, a pointer to it in the
+// struct v (addressable): an *int32 for an int32 field, and so on (the
+// fields are of predeclared types only). A decoder keeps them for a
+// reused holder, so that decoding stores through them instead of going
+// through reflection for every field.
+func (c *flatCodec) fieldPtrs(v reflect.Value) []any {
+	ptrs := make([]any, len(c.fields))
+	for i := range c.fields {
+		ptrs[i] = v.Field(c.fields[i].index).Addr().Interface()
+	}
+	return ptrs
+}
+
+// decodeFrom is decodeFlat for the next item of r into the zeroed struct
+// whose fields ptrs points to (see fieldPtrs): on true, r is past the
+// item; on false, r's position is undefined and the struct may be half
+// set.
+func (c *flatCodec) decodeFrom(r *cborReader, ptrs []any) bool {
 	n, err := r.expect(majMap)
 	if err != nil {
 		return false
@@ -220,14 +234,12 @@ func (c *flatCodec) decodeFrom(r *cborReader, v reflect.Value) bool {
 			return false
 		}
 		seen |= 1 << fi
-		f := &c.fields[fi]
-		fv := v.Field(f.index)
 		maj, info, arg, err := r.head()
 		if err != nil {
 			return false
 		}
-		switch f.kind {
-		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		switch p := ptrs[fi].(type) {
+		case *int, *int8, *int16, *int32, *int64:
 			var x int64
 			switch {
 			case maj == majUint && arg <= math.MaxInt64:
@@ -237,30 +249,37 @@ func (c *flatCodec) decodeFrom(r *cborReader, v reflect.Value) bool {
 			default:
 				return false
 			}
-			if fv.OverflowInt(x) {
+			if !storeInt(p, x) {
 				return false
 			}
-			fv.SetInt(x)
-		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-			if maj != majUint || fv.OverflowUint(arg) {
+		case *uint, *uint8, *uint16, *uint32, *uint64:
+			if maj != majUint || !storeUint(p, arg) {
 				return false
 			}
-			fv.SetUint(arg)
-		case reflect.Float32, reflect.Float64:
-			if maj != majSimple || info < 25 || info > 27 || (f.kind == reflect.Float32 && info == 27) {
+		case *float32:
+			if maj != majSimple || (info != 25 && info != 26) {
 				return false
 			}
 			x, err := r.floatOf(maj, info, arg)
 			if err != nil {
 				return false
 			}
-			fv.SetFloat(x)
-		case reflect.Bool:
+			*p = float32(x) // exact: a half or a single
+		case *float64:
+			if maj != majSimple || info < 25 || info > 27 {
+				return false
+			}
+			x, err := r.floatOf(maj, info, arg)
+			if err != nil {
+				return false
+			}
+			*p = x
+		case *bool:
 			if maj != majSimple || (info != 20 && info != 21) {
 				return false
 			}
-			fv.SetBool(info == 21)
-		case reflect.String:
+			*p = info == 21
+		case *string:
 			if maj != majText {
 				return false
 			}
@@ -268,13 +287,79 @@ func (c *flatCodec) decodeFrom(r *cborReader, v reflect.Value) bool {
 			if err != nil {
 				return false
 			}
-			p := r.b[r.off : r.off+l]
+			b := r.b[r.off : r.off+l]
 			r.off += l
-			if !utf8.Valid(p) {
+			if !utf8.Valid(b) {
 				return false
 			}
-			fv.SetString(string(p))
+			*p = string(b)
+		default:
+			return false
 		}
+	}
+	return true
+}
+
+// storeInt stores x through p (a pointer to a signed integer) unless it
+// overflows it.
+func storeInt(p any, x int64) bool {
+	switch p := p.(type) {
+	case *int:
+		if int64(int(x)) != x {
+			return false
+		}
+		*p = int(x)
+	case *int8:
+		if x < math.MinInt8 || x > math.MaxInt8 {
+			return false
+		}
+		*p = int8(x)
+	case *int16:
+		if x < math.MinInt16 || x > math.MaxInt16 {
+			return false
+		}
+		*p = int16(x)
+	case *int32:
+		if x < math.MinInt32 || x > math.MaxInt32 {
+			return false
+		}
+		*p = int32(x)
+	case *int64:
+		*p = x
+	default:
+		return false
+	}
+	return true
+}
+
+// storeUint stores x through p (a pointer to an unsigned integer) unless
+// it overflows it.
+func storeUint(p any, x uint64) bool {
+	switch p := p.(type) {
+	case *uint:
+		if uint64(uint(x)) != x {
+			return false
+		}
+		*p = uint(x)
+	case *uint8:
+		if x > math.MaxUint8 {
+			return false
+		}
+		*p = uint8(x)
+	case *uint16:
+		if x > math.MaxUint16 {
+			return false
+		}
+		*p = uint16(x)
+	case *uint32:
+		if x > math.MaxUint32 {
+			return false
+		}
+		*p = uint32(x)
+	case *uint64:
+		*p = x
+	default:
+		return false
 	}
 	return true
 }

@@ -155,3 +155,42 @@ func TestFlatDecodeRefuses(t *testing.T) {
 		t.Errorf("a plain value was refused: %+v", v)
 	}
 }
+
+type flatInts struct {
+	A int    `cbor:"1,keyasint"`
+	B int8   `cbor:"2,keyasint"`
+	C int16  `cbor:"3,keyasint"`
+	D uint   `cbor:"4,keyasint"`
+	E uint16 `cbor:"5,keyasint"`
+	F uint32 `cbor:"6,keyasint"`
+	G uint64 `cbor:"7,keyasint"`
+}
+
+// TestFlatDecodeIntegerBounds: every integer width takes its bounds and
+// refuses one past them, as fxamacker/cbor does.
+func TestFlatDecodeIntegerBounds(t *testing.T) {
+	dm, err := componentDecOptions().DecMode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := flatCodecOf(reflect.TypeFor[flatInts]())
+	if c == nil {
+		t.Fatal("flatInts is not flat")
+	}
+	for _, m := range []map[uint64]any{
+		{1: int64(math.MinInt64), 2: -128, 3: 32767, 4: uint64(math.MaxUint64), 5: 65535, 6: uint32(math.MaxUint32), 7: uint64(math.MaxUint64)},
+		{1: int64(math.MaxInt64), 2: 127, 3: -32768, 4: 0, 5: 0, 6: 0, 7: 0},
+		{2: 128}, {2: -129}, {3: 32768}, {5: 65536}, {6: uint64(math.MaxUint32) + 1}, {4: -1}, {7: -1},
+	} {
+		raw, err := cbor.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got, want flatInts
+		ok := c.decodeFlat(raw, &got)
+		werr := dm.Unmarshal(raw, &want)
+		if ok != (werr == nil) || (ok && got != want) {
+			t.Errorf("%v: flat decoder %v %+v; fxamacker/cbor %v %+v", m, ok, got, werr, want)
+		}
+	}
+}
