@@ -152,8 +152,12 @@ func pathHasPrefix(p, prefix []any) bool {
 type attrNode struct {
 	parent *attrNode
 	key    string  // key in the parent map
-	index  int     // index in the parent list; -1 if the parent is a map
 	owner  *Entity // set only on an entity's root map
+	index  int32   // index in the parent list; -1 if the parent is a map
+	// shared is MapAttr's (it fills the padding here, which makes every
+	// map, and every entity's root, a word smaller): the keys belong to
+	// an AttrKeys and are copied before the key set changes.
+	shared bool
 }
 
 func (n *attrNode) attached() bool { return n.parent != nil || n.owner != nil }
@@ -188,7 +192,7 @@ func (n *attrNode) record(op AttrOp, elem any, hasElem bool, value any) {
 	}
 	for c := n; c.parent != nil; c = c.parent {
 		if c.index >= 0 {
-			path[i] = c.index
+			path[i] = int(c.index)
 		} else {
 			path[i] = c.key
 		}
@@ -198,7 +202,7 @@ func (n *attrNode) record(op AttrOp, elem any, hasElem bool, value any) {
 }
 
 func (n *attrNode) attachTo(parent *attrNode, key string, index int) {
-	n.parent, n.key, n.index = parent, key, index
+	n.parent, n.key, n.index = parent, key, int32(index) // a list of 2^31 values would take 32 GB
 }
 
 func (n *attrNode) detach() { n.parent, n.key, n.index = nil, "", -1 }
@@ -210,10 +214,9 @@ type MapAttr struct {
 	attrNode
 	// Up to smallMapMax keys: keys sorted, vals beside them (see
 	// attrmap.go); beyond: big.
-	keys   []string
-	vals   []any
-	shared bool // keys belongs to an AttrKeys: copy it before changing the key set
-	big    map[string]any
+	keys []string
+	vals []any
+	big  map[string]any
 }
 
 // ListAttr is a list of attributes. Elements are only appended, set in

@@ -1602,7 +1602,7 @@ func (d *decoder) apply(rec *record) error {
 	// in this binary and keeps its zero value.
 	for j, c := range t.Components() {
 		if (d.had[rec.typ][j] && !slices.ContainsFunc(rec.comps, func(rc rawComp) bool { return d.comps[rc.idx] == c })) ||
-			slices.Contains(rec.removed, c.Name()) {
+			(len(rec.removed) > 0 && slices.Contains(rec.removed, c.Name())) {
 			e.RemoveComponent(c)
 		}
 	}
