@@ -4,7 +4,7 @@ import (
 	"github.com/yohamta/donburi"
 )
 
-// Entity is the engine's state of one entity (the world allocates them in
+// Entity is the engine's state of one entity (a restore allocates them in
 // slabs, see World.newEntity), found from its donburi entity by index so
 // queries yield it. It holds
 // the hot state systems need without donburi lookups (position, movement,

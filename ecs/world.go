@@ -97,9 +97,12 @@ type reserve struct {
 	want  int              // still to make
 }
 
-// slabSize is how many Entities the world allocates at once: one object
+// slabSize is how many Entities a restore allocates at once: one object
 // instead of 256 for the allocator and the garbage collector, at the cost
 // that a slab stays in memory while one of its entities is referenced.
+// Ordinary creates allocate one Entity each: in a running game, short-lived
+// entities (projectiles, loot, monsters) would otherwise keep whole slabs
+// alive for one long-lived neighbour each, without bound.
 const slabSize = 256
 
 // reserveBatch is how many donburi entities Reserve makes at a time.
@@ -133,8 +136,13 @@ func NewWorld(reg *Registry, opts WorldOptions) *World {
 	}
 }
 
-// newEntity returns a zeroed Entity from the current slab.
-func (w *World) newEntity() *Entity {
+// newEntity returns a zeroed Entity: from the current slab for a restore
+// (bulk, and the world it restores was alive as a whole), on its own
+// otherwise.
+func (w *World) newEntity(restore bool) *Entity {
+	if !restore {
+		return new(Entity)
+	}
 	if len(w.slab) == 0 {
 		w.slab = make([]Entity, slabSize)
 	}
@@ -313,8 +321,8 @@ func (w *World) Create(typeName string, opts CreateOptions) (*Entity, error) {
 		}
 		comps[i] = c
 	}
-	e := w.newEntity()
-	// Written whole, zeros too: the slab is fresh memory, and a field read
+	e := w.newEntity(opts.Restore)
+	// Written whole, zeros too: a slab is fresh memory, and a field read
 	// before any write to its page (adopting attributes reads the root's
 	// length) would map the zero page, then fault again on the write.
 	*e = Entity{typ: t, w: w, aoiHandle: -1, aoiRadius: t.aoi, memberIdx: -1}
