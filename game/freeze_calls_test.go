@@ -3,7 +3,6 @@ package game
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -27,17 +26,7 @@ func TestFreezeFinishesOwnCalls(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*testTimeout)
 			defer cancel()
-			fd := newFakeDispatcher(t, ctx)
-			cfg := testConfig(1, fd.addr())
-			cfg.SnapshotPath = filepath.Join(t.TempDir(), "game-1.snap")
-			g, err := New(cfg, newTestWorld().setup(), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			gctx, gcancel := context.WithCancel(ctx)
-			defer gcancel()
-			done := runGame(gctx, g)
-			fd.waitHello(t, 1)
+			fd, _, g, done := startFreezable(t, ctx)
 
 			remote := ecs.EntityID(1<<48 | 999) // made here, now elsewhere: a remote call
 			outcome := make(chan error, 2)

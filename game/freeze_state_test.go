@@ -18,17 +18,7 @@ import (
 func TestFreezeKeepsObserversAndServices(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*testTimeout)
 	defer cancel()
-	fd := newFakeDispatcher(t, ctx)
-	cfg := testConfig(1, fd.addr())
-	cfg.SnapshotPath = filepath.Join(t.TempDir(), "game-1.snap")
-	g1, err := New(cfg, newTestWorld().setup(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx1, cancel1 := context.WithCancel(ctx)
-	defer cancel1()
-	done1 := runGame(ctx1, g1)
-	fd.waitHello(t, 1)
+	fd, cfg, g1, done1 := startFreezable(t, ctx)
 
 	won := make(chan bool, 1)
 	bank := do(t, g1, func(g *Game) ecs.EntityID {
@@ -97,4 +87,20 @@ func TestFreezeKeepsObserversAndServices(t *testing.T) {
 		r, ok := m.(*netproto.ServiceRegister)
 		return ok && r.Name == "bank" && r.Entity == uint64(bank)
 	})
+}
+
+// startFreezable runs game 1 with a snapshot path behind a fake
+// dispatcher, until ctx ends or it freezes.
+func startFreezable(t *testing.T, ctx context.Context) (*fakeDispatcher, Config, *Game, <-chan error) {
+	t.Helper()
+	fd := newFakeDispatcher(t, ctx)
+	cfg := testConfig(1, fd.addr())
+	cfg.SnapshotPath = filepath.Join(t.TempDir(), "game-1.snap")
+	g, err := New(cfg, newTestWorld().setup(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := runGame(ctx, g)
+	fd.waitHello(t, 1)
+	return fd, cfg, g, done
 }
