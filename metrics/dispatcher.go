@@ -18,7 +18,8 @@ type dispatcherCollector struct {
 	src DispatcherSource
 	fs  families
 
-	messages, bytes, dropped, rejected                   *family
+	traffic                                              traffic
+	dropped, rejected                                    *family
 	errorReplies, accepted, restored, placed, wrongShard *family
 	alerts                                               *family
 	games, frozen, gates, routes, services               *family
@@ -30,8 +31,7 @@ type dispatcherCollector struct {
 func NewDispatcherCollector(src DispatcherSource) prometheus.Collector {
 	c := &dispatcherCollector{src: src}
 	fs := &c.fs
-	c.messages = fs.counter("messages_total", "Messages by link kind, direction and type.", "link", "direction", "type")
-	c.bytes = fs.counter("message_bytes_total", "Bytes of messages (frame headers included) by link kind, direction and type.", "link", "direction", "type")
+	c.traffic = fs.traffic()
 	c.dropped = fs.counter("dropped_messages_total", "Messages not delivered, by reason.", "reason")
 	c.rejected = fs.counter("handshakes_rejected_total", "Links refused at their Hello, by reason.", "reason")
 	c.errorReplies = fs.counter("error_replies_total", "Error replies sent for calls that could not be delivered.")
@@ -61,8 +61,8 @@ func (c *dispatcherCollector) Describe(ch chan<- *prometheus.Desc) { c.fs.descri
 func (c *dispatcherCollector) Collect(ch chan<- prometheus.Metric) {
 	s := c.src.Stats()
 	same := func(t string) string { return t }
-	emitTraffic(ch, c.messages, c.bytes, "internal", "in", s.In, same)
-	emitTraffic(ch, c.messages, c.bytes, "internal", "out", s.Out, same)
+	emitTraffic(ch, c.traffic, "internal", "in", s.In, same)
+	emitTraffic(ch, c.traffic, "internal", "out", s.Out, same)
 	c.dropped.emitReasons(ch, s.Dropped)
 	c.rejected.emitReasons(ch, s.Rejected)
 	c.errorReplies.emit(ch, float64(s.ErrorReplies))

@@ -54,12 +54,23 @@ func (f *family) emitReasons(ch chan<- prometheus.Metric, m map[string]uint64, p
 	}
 }
 
-// emitTraffic emits one direction of a link kind's traffic by message type
-// into the messages and bytes families; name labels a type.
-func emitTraffic[K comparable](ch chan<- prometheus.Metric, messages, bytes *family, link, dir string,
+// traffic is the pair of families every process counts its messages in,
+// by link kind, direction and message type.
+type traffic struct{ messages, bytes *family }
+
+func (fs *families) traffic() traffic {
+	return traffic{
+		messages: fs.counter("messages_total", "Messages by link kind, direction and type.", "link", "direction", "type"),
+		bytes:    fs.counter("message_bytes_total", "Bytes of messages (frame headers included) by link kind, direction and type.", "link", "direction", "type"),
+	}
+}
+
+// emitTraffic emits one direction of a link kind's traffic by message type;
+// name labels a type.
+func emitTraffic[K comparable](ch chan<- prometheus.Metric, t traffic, link, dir string,
 	m map[K]netproto.Traffic, name func(K) string) {
-	for t, tr := range m {
-		messages.emit(ch, float64(tr.Msgs), link, dir, name(t))
-		bytes.emit(ch, float64(tr.Bytes), link, dir, name(t))
+	for k, tr := range m {
+		t.messages.emit(ch, float64(tr.Msgs), link, dir, name(k))
+		t.bytes.emit(ch, float64(tr.Bytes), link, dir, name(k))
 	}
 }

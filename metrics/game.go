@@ -27,7 +27,8 @@ type gameCollector struct {
 	aoiSpaces, aoiMembers, aoiEvents, aoiGridErrors *family
 	aoiParallel, aoiOverflow                        *family
 	entities, spaces, clients, links, linksUp       *family
-	messages, bytes, dropped, refused, backlogged   *family
+	traffic                                         traffic
+	dropped, refused, backlogged                    *family
 	batches, frames, positions, moves               *family
 	callTimeouts, bootFailures, createFailures      *family
 	migrations, migrateAborts, migrateFailures      *family
@@ -61,8 +62,7 @@ func NewGameCollector(src GameSource) prometheus.Collector {
 	c.clients = fs.gauge("clients", "Entities bound to a client, as of the last tick.")
 	c.links = fs.gauge("dispatcher_links", "Dispatchers this process links to.")
 	c.linksUp = fs.gauge("dispatcher_links_up", "Dispatcher links up (handshake done).")
-	c.messages = fs.counter("messages_total", "Messages by link kind, direction and type.", "link", "direction", "type")
-	c.bytes = fs.counter("message_bytes_total", "Bytes of messages (frame headers included) by link kind, direction and type.", "link", "direction", "type")
+	c.traffic = fs.traffic()
 	c.dropped = fs.counter("dropped_messages_total", "Messages dropped, by reason.", "reason")
 	c.refused = fs.counter("refused_messages_total", "Messages refused (decoded but not usable, or not allowed), by reason.", "reason")
 	c.backlogged = fs.counter("backlogged_messages_total", "Messages kept while their dispatcher link was down, sent once it was back.")
@@ -122,8 +122,8 @@ func (c *gameCollector) Collect(ch chan<- prometheus.Metric) {
 	c.clients.emit(ch, float64(s.Clients))
 	c.links.emit(ch, float64(s.Dispatchers))
 	c.linksUp.emit(ch, float64(s.Connected))
-	emitTraffic(ch, c.messages, c.bytes, "dispatcher", "in", s.In, typeName)
-	emitTraffic(ch, c.messages, c.bytes, "dispatcher", "out", s.Out, typeName)
+	emitTraffic(ch, c.traffic, "dispatcher", "in", s.In, typeName)
+	emitTraffic(ch, c.traffic, "dispatcher", "out", s.Out, typeName)
 	c.dropped.emit(ch, float64(s.Dropped), "not_sent")
 	c.dropped.emit(ch, float64(s.BadMessages), "bad_message")
 	c.dropped.emit(ch, float64(s.BadFrames), "bad_frame")

@@ -19,7 +19,7 @@ type gateCollector struct {
 	fs  families
 
 	clients, accepted, links, linksUp *family
-	messages, bytes                   *family
+	traffic                           traffic
 	disconnects, refused, dropped     *family
 }
 
@@ -31,8 +31,7 @@ func NewGateCollector(src GateSource) prometheus.Collector {
 	c.accepted = fs.counter("clients_accepted_total", "Clients welcomed since the gate started.")
 	c.links = fs.gauge("dispatcher_links", "Dispatchers this process links to.")
 	c.linksUp = fs.gauge("dispatcher_links_up", "Dispatcher links up (handshake done).")
-	c.messages = fs.counter("messages_total", "Messages by link kind, direction and type.", "link", "direction", "type")
-	c.bytes = fs.counter("message_bytes_total", "Bytes of messages (frame headers included) by link kind, direction and type.", "link", "direction", "type")
+	c.traffic = fs.traffic()
 	c.disconnects = fs.counter("client_disconnects_total", "Clients disconnected, by reason.", "reason")
 	c.refused = fs.counter("refused_messages_total", "Client calls and moves refused, by reason.", "reason")
 	c.dropped = fs.counter("dropped_messages_total", "Messages from dispatchers the gate could not use, by reason.", "reason")
@@ -59,10 +58,10 @@ func (c *gateCollector) Collect(ch chan<- prometheus.Metric) {
 	c.accepted.emit(ch, float64(s.Accepted))
 	c.links.emit(ch, float64(s.Dispatchers))
 	c.linksUp.emit(ch, float64(s.DispatchersUp))
-	emitTraffic(ch, c.messages, c.bytes, "client", "in", s.ClientIn, typeName)
-	emitTraffic(ch, c.messages, c.bytes, "client", "out", s.ClientOut, typeName)
-	emitTraffic(ch, c.messages, c.bytes, "dispatcher", "in", s.DispatcherIn, typeName)
-	emitTraffic(ch, c.messages, c.bytes, "dispatcher", "out", s.DispatcherOut, typeName)
+	emitTraffic(ch, c.traffic, "client", "in", s.ClientIn, typeName)
+	emitTraffic(ch, c.traffic, "client", "out", s.ClientOut, typeName)
+	emitTraffic(ch, c.traffic, "dispatcher", "in", s.DispatcherIn, typeName)
+	emitTraffic(ch, c.traffic, "dispatcher", "out", s.DispatcherOut, typeName)
 	c.disconnects.emitReasons(ch, s.Disconnects)
 	c.refused.emitReasons(ch, s.Refused)
 	c.dropped.emitReasons(ch, s.Dropped)
