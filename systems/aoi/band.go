@@ -45,14 +45,9 @@ func (g *Grid) moveBand(h Handle, e *entity, nx, nz, lo, hi float32) bool {
 		uniform: len(g.radii) == 1 && int(g.radii[0].n) == g.n,
 		za:      float32(math.Inf(-1)), zb: float32(math.Inf(1)),
 	}
-	if mv.uniform && len(g.lists.log) == 0 && g.lists.live <= directMaxMean*g.n && g.lists.live <= directMaxLive {
-		// The common case gets its own loop: test and link in one pass,
-		// with no candidate buffer and no log.
-		g.bandUniform(&g.ix[0], g.fRowT(zl-ho), g.fRowT(zh+ho), j0, j1, g.fColL(xl-ho), g.fColL(xh+ho), &mv)
-		mv.za, mv.zb = g.rowZ[j0], g.rowZ[j1+1]
-		g.bandUniform(&g.ix[1], g.fColT(xl-ho), g.fColT(xh+ho), i0, i1, g.fRowL(zh-hl), g.fRowL(zl+hl), &mv)
-		return true
-	}
+	// The common case links at once: test and link in one pass, with no
+	// candidate buffer and no log.
+	mv.direct = mv.uniform && len(g.lists.log) == 0 && g.lists.live <= directMaxMean*g.n && g.lists.live <= directMaxLive
 	// Row view: the thin rows above and below the middle.
 	g.bandLines(&g.ix[0], g.fRowT(zl-ho), g.fRowT(zh+ho), j0, j1, g.fColL(xl-ho), g.fColL(xh+ho), &mv)
 	// Column view: the thin columns beside the interior, over the long rows
@@ -68,6 +63,7 @@ type bandMove struct {
 	k              uint32 // the mover's key
 	ox, oz, nx, nz float32
 	uniform        bool
+	direct         bool    // uniform, linking at once (see directMaxMean)
 	za, zb         float32 // only entries with za <= z < zb count
 }
 
@@ -86,6 +82,10 @@ func (g *Grid) bandLines(ix *index, l0, l1, s0, s1, p0, p1 int32, mv *bandMove) 
 			pe := min(p1, p|segMask)
 			es := sg.run(p&segMask, pe&segMask)
 			p = pe + 1
+			if mv.direct {
+				g.linkRun(es, mv)
+				continue
+			}
 			if len(es) == 0 {
 				continue
 			}
@@ -173,32 +173,19 @@ const (
 	directMaxLive = 1 << 19
 )
 
-// bandUniform is bandLines for a grid whose entities all share the mover's
-// key k, with an empty change log: a pair changed iff exactly one of the
-// old and new distances is below k, and it is linked or unlinked at once.
-// The test branches, as the rare change is well predicted not taken.
-func (g *Grid) bandUniform(ix *index, l0, l1, s0, s1, p0, p1 int32, mv *bandMove) {
+// linkRun tests one run of a direct uniform move (see bandLines) and links
+// or unlinks each changed pair at once: a pair changed iff exactly one of
+// the old and new distances is below the shared key. The test branches, as
+// the rare change is well predicted not taken.
+func (g *Grid) linkRun(es []entry, mv *bandMove) {
 	k := int32(mv.k)
 	ox, oz, nx, nz, za, zb := mv.ox, mv.oz, mv.nx, mv.nz, mv.za, mv.zb
-	for l := l0; l <= l1; l++ {
-		if l == s0 {
-			l = s1
-			continue
-		}
-		segs := ix.segs[l*ix.spl : (l+1)*ix.spl]
-		for p := p0; p <= p1; {
-			sg := &segs[p>>segShift]
-			pe := min(p1, p|segMask)
-			es := sg.e[sg.st[p&segMask]:sg.st[pe&segMask+1]]
-			p = pe + 1
-			for i := range es {
-				t := &es[i]
-				do := int32(max(abs32(t.x-ox), abs32(t.z-oz))) - k
-				dn := int32(max(abs32(t.x-nx), abs32(t.z-nz))) - k
-				if do^dn < 0 && t.z >= za && t.z < zb {
-					g.flipUniform(mv.h, t.h, dn < 0)
-				}
-			}
+	for i := range es {
+		t := &es[i]
+		do := int32(max(abs32(t.x-ox), abs32(t.z-oz))) - k
+		dn := int32(max(abs32(t.x-nx), abs32(t.z-nz))) - k
+		if do^dn < 0 && t.z >= za && t.z < zb {
+			g.flipUniform(mv.h, t.h, dn < 0)
 		}
 	}
 }
