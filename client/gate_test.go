@@ -2,7 +2,6 @@ package client
 
 import (
 	"context"
-	"errors"
 	"net/http/httptest"
 	"runtime"
 	"strings"
@@ -209,6 +208,3 @@ func waitGoroutines(t *testing.T, n int) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
-
-// isErr is errors.Is for a table.
-func isErr(err, target error) bool { return errors.Is(err, target) }

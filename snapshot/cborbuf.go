@@ -313,20 +313,8 @@ func (r *cborReader) raw(maj byte) ([]byte, error) {
 	return p, nil
 }
 
-func (r *cborReader) text() (string, error) {
-	p, err := r.raw(majText)
-	return string(p), err
-}
-
-// float reads a float of any width (an integer is not a float here).
-func (r *cborReader) float() (float64, error) {
-	maj, info, arg, err := r.head()
-	if err != nil {
-		return 0, err
-	}
-	return r.floatOf(maj, info, arg)
-}
-
+// floatOf is the float of any width a head holds (an integer is not a
+// float here).
 func (r *cborReader) floatOf(maj, info byte, arg uint64) (float64, error) {
 	if maj == majSimple {
 		switch info {
