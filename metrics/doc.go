@@ -1,5 +1,15 @@
-// Package metrics exports what every ecsworld process counts as Prometheus
-// metrics, and serves them over HTTP with pprof behind a switch.
+// Package metrics is the Prometheus plumbing every ecsworld process
+// shares: a Registry per process, its HTTP server (/metrics, and pprof
+// behind a switch), and the scrape helpers `ecsworld status` and tests
+// read pages with. It imports none of the processes; what each one counts
+// is in its own package, which only that process's binary links:
+//
+//   - gamemetrics: tick times, the world, traffic and trouble of a game,
+//     and the durations of its hot swaps (freeze and restore histograms);
+//   - gatemetrics: a gate's clients by transport, links, traffic and
+//     disconnect reasons;
+//   - dispatchermetrics: a dispatcher's games, gates, routes, held queues
+//     and traffic.
 //
 // Each process has its own Registry (never the client library's global
 // one), so several processes run inside one program (the demo, tests)
@@ -7,7 +17,7 @@
 // they read the process's Stats() snapshot at scrape time, so the hot
 // paths count once, in the process's atomics.
 //
-//	reg := metrics.ForGame(g)
+//	reg, err := gatemetrics.NewRegistry(g)
 //	srv, err := reg.Serve(ctx, cfg.Metrics, cfg.Pprof, log)
 //	// srv.Addr() is the bound address (port 0 allowed); the server stops with ctx.
 //
@@ -29,6 +39,6 @@
 //   - queues: ecsworld_queue_length{queue} (a game's inbox, a dispatcher's
 //     held messages), ecsworld_send_backlog_bytes.
 //   - hot swap: ecsworld_freeze_duration_seconds and
-//     ecsworld_restore_duration_seconds, histograms observed through
-//     Registry.Swap by the freeze and restore code.
+//     ecsworld_restore_duration_seconds, histograms a game main observes
+//     through gamemetrics.Swap.
 package metrics

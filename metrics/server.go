@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"go.uber.org/zap"
-
-	"github.com/ecsworld/ecsworld/game"
 )
 
 // shutdownGrace bounds how long a stopping server waits for scrapes in
@@ -99,18 +97,3 @@ func (s *Server) Wait() error {
 
 // Done is closed once the server has stopped.
 func (s *Server) Done() <-chan struct{} { return s.done }
-
-// ServeGame is the one call a game binary's main makes: it builds g's
-// registry and serves it on addr (with pprof if asked) until ctx ends. The
-// returned Registry's Swap is where freeze and restore record their times.
-func ServeGame(ctx context.Context, addr string, g *game.Game, withPprof bool, log *zap.Logger) (*Server, *Registry, error) {
-	r, err := ForGame(g)
-	if err != nil {
-		return nil, nil, err
-	}
-	s, err := r.Serve(ctx, addr, withPprof, log)
-	if err != nil {
-		return nil, nil, err
-	}
-	return s, r, nil
-}

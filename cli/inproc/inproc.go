@@ -19,6 +19,9 @@ import (
 	"github.com/ecsworld/ecsworld/game"
 	"github.com/ecsworld/ecsworld/gate"
 	"github.com/ecsworld/ecsworld/metrics"
+	"github.com/ecsworld/ecsworld/metrics/dispatchermetrics"
+	"github.com/ecsworld/ecsworld/metrics/gamemetrics"
+	"github.com/ecsworld/ecsworld/metrics/gatemetrics"
 )
 
 // DefaultReadyTimeout bounds how long Start waits for each process to be
@@ -102,7 +105,7 @@ func Start(ctx context.Context, cl *config.Cluster, opts Options) (_ *Cluster, e
 		dc.Advertise = d.Addr().String()
 		c.Dispatchers = append(c.Dispatchers, d)
 		c.run(dc.Name(), func() error { return d.Serve(ctx) })
-		reg, err := metrics.ForDispatcher(d)
+		reg, err := dispatchermetrics.NewRegistry(d)
 		if err != nil {
 			return nil, fmt.Errorf("inproc: %s: %w", dc.Name(), err)
 		}
@@ -123,7 +126,7 @@ func Start(ctx context.Context, cl *config.Cluster, opts Options) (_ *Cluster, e
 		}
 		c.Games = append(c.Games, g)
 		c.run(gc.Name(), func() error { return g.Run(ctx) })
-		reg, err := metrics.ForGame(g)
+		reg, _, err := gamemetrics.NewRegistry(g)
 		if err != nil {
 			return nil, fmt.Errorf("inproc: %s: %w", gc.Name(), err)
 		}
@@ -155,7 +158,7 @@ func Start(ctx context.Context, cl *config.Cluster, opts Options) (_ *Cluster, e
 		}
 		c.Gates = append(c.Gates, t)
 		c.run(tc.Name(), t.Wait)
-		reg, err := metrics.ForGate(t)
+		reg, err := gatemetrics.NewRegistry(t)
 		if err != nil {
 			return nil, fmt.Errorf("inproc: %s: %w", tc.Name(), err)
 		}

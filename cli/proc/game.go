@@ -15,6 +15,7 @@ import (
 	"github.com/ecsworld/ecsworld/config"
 	"github.com/ecsworld/ecsworld/game"
 	"github.com/ecsworld/ecsworld/metrics"
+	"github.com/ecsworld/ecsworld/metrics/gamemetrics"
 )
 
 // SetupFunc builds the user game of game process cfg: its types, systems
@@ -80,15 +81,15 @@ func RunGame(ctx context.Context, name string, args []string, setup SetupFunc) e
 	g.FreezeOn(ctx, syscall.SIGHUP)
 	addrs := map[string]string{}
 	var srv *metrics.Server
-	var reg *metrics.Registry
+	var swap *gamemetrics.Swap // nil without a metrics address: records nothing
 	if cfg.Metrics != "" {
-		if srv, reg, err = metrics.ServeGame(ctx, cfg.Metrics, g, cfg.Pprof, log); err != nil {
+		if srv, swap, err = gamemetrics.Serve(ctx, cfg.Metrics, g, cfg.Pprof, log); err != nil {
 			return err
 		}
 		addrs[AddrMetrics] = srv.Addr()
 	}
-	if *restore && reg != nil {
-		reg.Swap.ObserveRestore(g.RestoreDuration())
+	if *restore {
+		swap.ObserveRestore(g.RestoreDuration())
 	}
 	done := make(chan error, 1)
 	go func() { done <- g.Run(ctx) }()
@@ -100,8 +101,8 @@ func RunGame(ctx context.Context, name string, args []string, setup SetupFunc) e
 		}
 	}
 	err = <-done
-	if fi, ok := g.FreezeInfo(); ok && reg != nil {
-		reg.Swap.ObserveFreeze(fi.Duration)
+	if fi, ok := g.FreezeInfo(); ok {
+		swap.ObserveFreeze(fi.Duration)
 	}
 	cancel()
 	if srv != nil {

@@ -23,6 +23,7 @@ import (
 	"github.com/ecsworld/ecsworld/config"
 	"github.com/ecsworld/ecsworld/dispatcher"
 	"github.com/ecsworld/ecsworld/metrics"
+	"github.com/ecsworld/ecsworld/metrics/dispatchermetrics"
 )
 
 func main() {
@@ -49,7 +50,7 @@ func run() error {
 	addrs := map[string]string{proc.AddrTCP: d.Addr().String()}
 	var srv *metrics.Server
 	if cfg.Metrics != "" {
-		reg, err := metrics.ForDispatcher(d)
+		reg, err := dispatchermetrics.NewRegistry(d)
 		if err == nil {
 			srv, err = reg.Serve(ctx, cfg.Metrics, cfg.Pprof, log)
 		}

@@ -25,6 +25,7 @@ import (
 	"github.com/ecsworld/ecsworld/config"
 	"github.com/ecsworld/ecsworld/gate"
 	"github.com/ecsworld/ecsworld/metrics"
+	"github.com/ecsworld/ecsworld/metrics/gatemetrics"
 )
 
 func main() {
@@ -67,7 +68,7 @@ func run(ctx context.Context, args []string) error {
 	addrs := map[string]string{proc.AddrKCP: a.KCP, proc.AddrTCP: a.TCP, proc.AddrWS: a.WS}
 	var srv *metrics.Server
 	if cfg.Metrics != "" {
-		reg, err := metrics.ForGate(g)
+		reg, err := gatemetrics.NewRegistry(g)
 		if err == nil {
 			srv, err = reg.Serve(ctx, cfg.Metrics, cfg.Pprof, log)
 		}

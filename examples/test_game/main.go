@@ -42,6 +42,7 @@ import (
 	"github.com/ecsworld/ecsworld/examples/test_game/arena"
 	"github.com/ecsworld/ecsworld/game"
 	"github.com/ecsworld/ecsworld/metrics"
+	"github.com/ecsworld/ecsworld/metrics/gamemetrics"
 )
 
 func main() {
@@ -95,7 +96,7 @@ func run(ctx context.Context, args []string) error {
 	addrs := map[string]string{}
 	var msrv *metrics.Server
 	if cfg.Metrics != "" {
-		if msrv, _, err = metrics.ServeGame(ctx, cfg.Metrics, g, cfg.Pprof, log); err != nil {
+		if msrv, _, err = gamemetrics.Serve(ctx, cfg.Metrics, g, cfg.Pprof, log); err != nil {
 			return err
 		}
 		addrs["metrics"] = msrv.Addr()
