@@ -14,7 +14,9 @@
 // dispatcher, a gate once it listens. It stops gracefully on SIGTERM or
 // SIGINT and exits 0.
 //
-// GameMain is a game binary's whole main, following that contract.
+// A game binary's whole main, following that contract, is in package
+// gameproc: it links the engine, which the dispatcher and gate programs
+// must not.
 package proc
 
 import (

@@ -38,6 +38,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/ecsworld/ecsworld/cli/proc"
+	"github.com/ecsworld/ecsworld/cli/proc/gameproc"
 	"github.com/ecsworld/ecsworld/config"
 	"github.com/ecsworld/ecsworld/examples/test_game/arena"
 	"github.com/ecsworld/ecsworld/game"
@@ -116,7 +117,7 @@ func run(ctx context.Context, args []string) error {
 	go func() { done <- g.Run(ctx) }()
 	// The addresses file says the game is ready: written once it is linked
 	// to every dispatcher (the launcher contract of ecsworld start).
-	if p.AddrsFile != "" && proc.WaitLinked(ctx, g, done) {
+	if p.AddrsFile != "" && gameproc.WaitLinked(ctx, g, done) {
 		if err := proc.WriteAddrs(p.AddrsFile, addrs); err != nil {
 			stop()
 			<-done

@@ -6,7 +6,7 @@ package main
 import (
 	"go.uber.org/zap"
 
-	"github.com/ecsworld/ecsworld/cli/proc"
+	"github.com/ecsworld/ecsworld/cli/proc/gameproc"
 	"github.com/ecsworld/ecsworld/config"
 	"github.com/ecsworld/ecsworld/ecs"
 	"github.com/ecsworld/ecsworld/game"
@@ -35,4 +35,4 @@ func setup(config.Game, *zap.Logger) (game.Setup, error) {
 	}, nil
 }
 
-func main() { proc.GameMain("minigame", setup) }
+func main() { gameproc.Main("minigame", setup) }

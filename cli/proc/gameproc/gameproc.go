@@ -1,4 +1,10 @@
-package proc
+// Package gameproc is a game binary's side of `ecsworld start`: the whole
+// main of a game process, following the launcher contract of package proc
+// (flags, addresses file, signals). It is apart from proc because it
+// links the engine: the dispatcher and gate programs import proc only.
+//
+//	func main() { gameproc.Main("test_game", newSetup) }
+package gameproc
 
 import (
 	"context"
@@ -12,6 +18,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/ecsworld/ecsworld/cli/proc"
 	"github.com/ecsworld/ecsworld/config"
 	"github.com/ecsworld/ecsworld/game"
 	"github.com/ecsworld/ecsworld/metrics"
@@ -23,16 +30,13 @@ import (
 // serves both).
 type SetupFunc func(cfg config.Game, log *zap.Logger) (game.Setup, error)
 
-// GameMain is a game binary's whole main:
-//
-//	func main() { proc.GameMain("test_game", newSetup) }
-//
-// It runs RunGame with the command line until SIGINT or SIGTERM, or until
-// a freeze (SIGHUP) wrote the snapshot, and exits 0, 1 on an error
-// (printed as "name: error"), or 2 on bad flags.
-func GameMain(name string, setup SetupFunc) {
+// Main is a game binary's whole main: it runs Run with the command line
+// until SIGINT or SIGTERM, or until a freeze (SIGHUP) wrote the snapshot,
+// and exits 0, 1 on an error (printed as "name: error"), or 2 on bad
+// flags.
+func Main(name string, setup SetupFunc) {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	err := RunGame(ctx, name, os.Args[1:], setup)
+	err := Run(ctx, name, os.Args[1:], setup)
 	stop()
 	if errors.Is(err, game.ErrFrozen) {
 		os.Exit(0)
@@ -46,23 +50,23 @@ func GameMain(name string, setup SetupFunc) {
 	}
 }
 
-// readyPoll is how often RunGame checks whether the game is linked to
+// readyPoll is how often Run checks whether the game is linked to
 // every dispatcher before writing the addresses file.
 const readyPoll = 20 * time.Millisecond
 
-// RunGame runs one game process of the cluster file named by -config until
-// ctx ends: flags -config FILE, -id N and -addrs FILE (see the package
-// doc), and -restore to start from the game's freeze snapshot (refused
+// Run runs one game process of the cluster file named by -config until
+// ctx ends: flags -config FILE, -id N and -addrs FILE (see package proc),
+// and -restore to start from the game's freeze snapshot (refused
 // with an error when it is missing or bad). SIGHUP freezes the game (the
-// snapshot is written and RunGame returns game.ErrFrozen). It serves the
+// snapshot is written and Run returns game.ErrFrozen). It serves the
 // game's metrics on its metrics address, with pprof if the config says so.
-func RunGame(ctx context.Context, name string, args []string, setup SetupFunc) error {
+func Run(ctx context.Context, name string, args []string, setup SetupFunc) error {
 	// Until FreezeOn takes SIGHUP over, one (a freeze asked too early)
 	// must not kill a game that is still starting.
 	signal.Ignore(syscall.SIGHUP)
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	restore := fs.Bool("restore", false, "start from this game's freeze snapshot (snapshot_dir) instead of empty")
-	p, err := Parse(fs, config.RoleGame, args)
+	p, err := proc.Parse(fs, config.RoleGame, args)
 	if err != nil {
 		return err
 	}
@@ -86,7 +90,7 @@ func RunGame(ctx context.Context, name string, args []string, setup SetupFunc) e
 		if srv, swap, err = gamemetrics.Serve(ctx, cfg.Metrics, g, cfg.Pprof, log); err != nil {
 			return err
 		}
-		addrs[AddrMetrics] = srv.Addr()
+		addrs[proc.AddrMetrics] = srv.Addr()
 	}
 	if *restore {
 		swap.ObserveRestore(g.RestoreDuration())
@@ -94,7 +98,7 @@ func RunGame(ctx context.Context, name string, args []string, setup SetupFunc) e
 	done := make(chan error, 1)
 	go func() { done <- g.Run(ctx) }()
 	if p.AddrsFile != "" && WaitLinked(ctx, g, done) {
-		if err := WriteAddrs(p.AddrsFile, addrs); err != nil {
+		if err := proc.WriteAddrs(p.AddrsFile, addrs); err != nil {
 			cancel()
 			<-done
 			return err
