@@ -115,10 +115,11 @@ func Run(ctx context.Context, name string, args []string, setup SetupFunc) error
 	return err
 }
 
-// WaitLinked waits until g, whose Run is running and will send its result
-// to done, is linked to every dispatcher: the moment a game main writes
-// its addresses file. It reports false if ctx ended or Run returned first
-// (Run's result is then put back into done, which must have room for it).
+// WaitLinked waits until g, whose g.Run is running and will send its
+// result to done, is linked to every dispatcher: the moment a game main
+// writes its addresses file. It reports false if ctx ended or g.Run
+// returned first (its result is then put back into done, which must have
+// room for it).
 func WaitLinked(ctx context.Context, g *game.Game, done chan error) bool {
 	t := time.NewTicker(readyPoll)
 	defer t.Stop()
