@@ -217,6 +217,9 @@ type MapAttr struct {
 	keys []string
 	vals []any
 	big  map[string]any
+	// packed holds the values in encoded form until their first use
+	// (vals is nil then; see attrpacked.go).
+	packed []byte
 }
 
 // ListAttr is a list of attributes. Elements are only appended, set in
@@ -454,6 +457,9 @@ func heightOf(v any) int {
 }
 
 func (m *MapAttr) height() int {
+	if m.packed != nil {
+		return 1 // scalars only
+	}
 	h := 0
 	m.each(func(_ string, v any) bool {
 		h = max(h, heightOf(v))
@@ -508,7 +514,14 @@ func (m *MapAttr) Get(key string) (any, bool) {
 
 // Has reports whether key is set.
 func (m *MapAttr) Has(key string) bool {
-	_, ok := m.Get(key)
+	if m == nil {
+		return false
+	}
+	if m.packed != nil { // the keys are enough
+		_, ok := m.find(key)
+		return ok
+	}
+	_, ok := m.lookup(key)
 	return ok
 }
 
@@ -661,6 +674,9 @@ func (m *MapAttr) Clone() *MapAttr {
 		return nil
 	}
 	c := NewMapAttr()
+	if m.packed != nil {
+		m.unpack()
+	}
 	if m.big != nil {
 		c.big = make(map[string]any, len(m.big))
 	} else {

@@ -65,6 +65,9 @@ func (m *MapAttr) find(key string) (int, bool) {
 
 // lookup returns the value at key.
 func (m *MapAttr) lookup(key string) (any, bool) {
+	if m.packed != nil {
+		m.unpack()
+	}
 	if m.big != nil {
 		v, ok := m.big[key]
 		return v, ok
@@ -77,6 +80,9 @@ func (m *MapAttr) lookup(key string) (any, bool) {
 
 // store sets key to v, growing into the large form past smallMapMax keys.
 func (m *MapAttr) store(key string, v any) {
+	if m.packed != nil {
+		m.unpack()
+	}
 	if m.big != nil {
 		m.big[key] = v
 		return
@@ -105,6 +111,9 @@ func (m *MapAttr) store(key string, v any) {
 
 // remove deletes key and returns its value.
 func (m *MapAttr) remove(key string) (any, bool) {
+	if m.packed != nil {
+		m.unpack()
+	}
 	if m.big != nil {
 		v, ok := m.big[key]
 		if ok {
@@ -138,6 +147,9 @@ func (m *MapAttr) length() int {
 // each calls fn for every pair until it returns false: in key order in
 // the small form, in no particular order in the large form.
 func (m *MapAttr) each(fn func(k string, v any) bool) {
+	if m.packed != nil {
+		m.unpack()
+	}
 	if m.big != nil {
 		for k, v := range m.big {
 			if !fn(k, v) {
@@ -155,6 +167,7 @@ func (m *MapAttr) each(fn func(k string, v any) bool) {
 
 // empty removes every key (back to the small form).
 func (m *MapAttr) empty() {
+	m.packed = nil
 	if m.shared {
 		m.keys, m.shared = nil, false
 	}
@@ -167,7 +180,7 @@ func (m *MapAttr) empty() {
 // and unique. Both slices are kept; shared says keys belongs to an
 // AttrKeys (and is copied before the key set changes).
 func (m *MapAttr) setSorted(keys []string, vals []any, shared bool) {
-	m.big = nil
+	m.big, m.packed = nil, nil
 	switch {
 	case len(keys) > smallMapMax:
 		m.big = make(map[string]any, len(keys))

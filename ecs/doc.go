@@ -87,6 +87,12 @@
 // attributes whose keys many entities share (AttrKeys) without copying,
 // sorting or hashing them; a small attribute map keeps its keys sorted,
 // so MapAttr.SortedRange visits them in order at no cost.
+// Entity.AdoptPackedAttrs goes further for maps of scalars: an
+// AttrPacker checks their encoded values and the map decodes them on its
+// first use, so a restored entity the game does not touch costs no
+// decoding (and a writer copies its values as they are: MapAttr.Packed).
+// This is also why reading an attribute map may write to it: like the
+// rest of the World, it is for one goroutine only.
 //
 // # Deviations from the first API sketch, and additions
 //

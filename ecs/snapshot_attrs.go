@@ -71,11 +71,15 @@ func (e *Entity) adopt(set func(root *MapAttr) error) error {
 		return nil
 	}
 	old := *root
-	root.each(func(_ string, v any) bool { unsetChild(v); return true })
-	root.keys, root.vals, root.big, root.shared = nil, nil, nil, false
+	if root.packed == nil { // packed values are scalars: no children
+		root.each(func(_ string, v any) bool { unsetChild(v); return true })
+	}
+	root.keys, root.vals, root.big, root.shared, root.packed = nil, nil, nil, false, nil
 	if err := set(root); err != nil {
-		root.keys, root.vals, root.big, root.shared = old.keys, old.vals, old.big, old.shared
-		root.each(func(k string, v any) bool { setChild(&root.attrNode, v, k, -1); return true })
+		root.keys, root.vals, root.big, root.shared, root.packed = old.keys, old.vals, old.big, old.shared, old.packed
+		if root.packed == nil {
+			root.each(func(k string, v any) bool { setChild(&root.attrNode, v, k, -1); return true })
+		}
 		return fmt.Errorf("adopt attributes of %s: %w", e, err)
 	}
 	e.track.reset()

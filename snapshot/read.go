@@ -193,6 +193,7 @@ type decoder struct {
 	out *Restored
 
 	w        *ecs.World // nil: verify only
+	packer   ecs.AttrPacker
 	comps    []ecs.Component
 	types    []*ecs.EntityType
 	holders  []any           // per component index: a reused *T for the type's own components
@@ -668,6 +669,8 @@ type record struct {
 	attrShared *ecs.AttrKeys
 	attrKeys   []string
 	attrVals   []any
+	attrPacked ecs.PackedAttrs // instead of attrVals: scalars kept encoded
+	packed     bool
 	hasAttrs   bool
 	own        []any
 	extra      []rawComp
@@ -1045,6 +1048,16 @@ func (d *decoder) setAttrs(r *cborReader, rec *record) error {
 	}
 	if n-1 != ks.Len() {
 		return r.fail("%d attribute values for %d keys", n-1, ks.Len())
+	}
+	// Scalars stay encoded until the game uses them (ecs.PackedAttrs):
+	// checked here, decoded on first use. A verify or a record on its
+	// own (a migration) decodes them now.
+	if d.w != nil && !d.standalone {
+		if p, n, ok := d.packer.Pack(ks, r.b[r.off:]); ok {
+			r.off += n
+			rec.attrShared, rec.attrPacked, rec.packed, rec.hasAttrs = ks, p, true, true
+			return nil
+		}
 	}
 	vals := d.takeVals(ks.Len()) // the entity keeps it
 	for i := range vals {
@@ -1582,9 +1595,12 @@ func (d *decoder) apply(rec *record) error {
 	}
 	if rec.hasAttrs {
 		var err error
-		if rec.attrShared != nil {
+		switch {
+		case rec.packed:
+			err = e.AdoptPackedAttrs(rec.attrPacked)
+		case rec.attrShared != nil:
 			err = e.AdoptAttrsWith(rec.attrShared, rec.attrVals)
-		} else {
+		default:
 			err = e.AdoptAttrs(rec.attrKeys, rec.attrVals)
 		}
 		rec.attrVals = nil

@@ -739,6 +739,17 @@ func (wr *Writer) appendRootAttrs(b []byte, typ int, m *ecs.MapAttr) ([]byte, er
 	if wr.names || wr.v1 || m.Len() > maxSetKeys {
 		return wr.appendMap(b, m, 0)
 	}
+	if p, ok := m.Packed(); ok {
+		// Values restored and not used since: copied as they were read.
+		wr.akeys = wr.akeys[:0]
+		for i := range p.Len() {
+			wr.akeys = append(wr.akeys, p.Key(i))
+		}
+		set, define := wr.keySet(typ, wr.akeys)
+		if set >= 0 {
+			return append(appendSetHead(b, set, define, wr.akeys), p.Bytes()...), nil
+		}
+	}
 	// Mostly the entity has the keys of the type's last set: write as it
 	// compares, and start again the long way if a key differs.
 	if i := wr.lastSet[typ]; i >= 0 && len(wr.sets[i]) == m.Len() {
@@ -774,15 +785,7 @@ func (wr *Writer) appendRootAttrs(b []byte, typ int, m *ecs.MapAttr) ([]byte, er
 	if set < 0 {
 		return wr.appendMap(b, m, 0)
 	}
-	b = appendHead(b, majArray, uint64(1+len(wr.akeys)))
-	if define {
-		b = appendHead(b, majArray, uint64(len(wr.akeys)))
-		for _, k := range wr.akeys {
-			b = appendText(b, k)
-		}
-	} else {
-		b = appendHead(b, majUint, uint64(set))
-	}
+	b = appendSetHead(b, set, define, wr.akeys)
 	var err error
 	for i, v := range wr.avals {
 		if b, err = wr.appendAttr(b, v, 1); err != nil {
@@ -791,6 +794,20 @@ func (wr *Writer) appendRootAttrs(b []byte, typ int, m *ecs.MapAttr) ([]byte, er
 	}
 	clear(wr.avals) // keep no values alive between snapshots
 	return b, nil
+}
+
+// appendSetHead appends the head of root attributes in the form [key set,
+// values...]: the array's head and the key set, defined here or named.
+func appendSetHead(b []byte, set int, define bool, keys []string) []byte {
+	b = appendHead(b, majArray, uint64(1+len(keys)))
+	if !define {
+		return appendHead(b, majUint, uint64(set))
+	}
+	b = appendHead(b, majArray, uint64(len(keys)))
+	for _, k := range keys {
+		b = appendText(b, k)
+	}
+	return b
 }
 
 // maxSetKeys is the most keys a key set has (ecs.AttrKeys' limit).

@@ -1,0 +1,199 @@
+package ecs
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+
+	"github.com/x448/float16"
+)
+
+// Packed attributes. A restore rebuilds a hundred thousand entities whose
+// attributes the game will mostly not read for a long while: decoding
+// every value into a boxed Go value up front is a quarter of the
+// restore's time and a third of its new memory. So a root map whose
+// values are all scalars can keep them in their encoded form, the CBOR
+// items the snapshot stores, checked when packed and decoded on the
+// map's first use (any read or write of a value). The key set is shared
+// as for AdoptAttrsWith, so Len, Has and Keys never decode. A writer may
+// copy still-packed values as they are (MapAttr.Packed).
+
+// PackedAttrs are a root map's values in encoded form: one CBOR scalar
+// per key of a shared key set, in key order. Only AttrPacker makes a
+// non-empty one, so its bytes are always well-formed.
+type PackedAttrs struct {
+	keys []string // an AttrKeys' slice, read-only
+	b    []byte
+}
+
+// Len returns the number of keys (and values).
+func (p PackedAttrs) Len() int { return len(p.keys) }
+
+// Key returns the i-th key, in increasing order.
+func (p PackedAttrs) Key(i int) string { return p.keys[i] }
+
+// Bytes returns the encoded values, one CBOR item per key in key order.
+// The slice is read-only.
+func (p PackedAttrs) Bytes() []byte { return p.b }
+
+// AttrPacker packs attribute values read by the thousand, copying them
+// into blocks it allocates (a block stays in memory while one of its
+// entities is still packed). The zero value is ready to use; it is not
+// safe for concurrent use.
+type AttrPacker struct {
+	block []byte
+}
+
+// packBlock is the size of an AttrPacker's blocks; values longer than an
+// eighth of it get their own allocation.
+const packBlock = 64 << 10
+
+// Pack checks that b starts with keys.Len() attribute values that are
+// scalars (integers that fit int64, floats, booleans, text and byte
+// strings, in definite-length CBOR) and returns them packed, with the
+// number of bytes they take. It returns false, and packs nothing, if b
+// holds anything else (a map or list, a tag, a malformed or truncated
+// item): the caller then decodes the values itself, and reports what is
+// wrong.
+func (pk *AttrPacker) Pack(keys *AttrKeys, b []byte) (PackedAttrs, int, bool) {
+	if keys == nil || keys.Len() == 0 {
+		return PackedAttrs{}, 0, false
+	}
+	n, ok := scanPacked(b, keys.Len(), nil)
+	if !ok {
+		return PackedAttrs{}, 0, false
+	}
+	var dst []byte
+	if n > packBlock/8 {
+		dst = append([]byte(nil), b[:n]...)
+	} else {
+		if len(pk.block)+n > cap(pk.block) {
+			pk.block = make([]byte, 0, packBlock)
+		}
+		i := len(pk.block)
+		pk.block = append(pk.block, b[:n]...)
+		dst = pk.block[i : i+n : i+n]
+	}
+	return PackedAttrs{keys: keys.keys, b: dst}, n, true
+}
+
+// scanPacked walks count scalar values at the start of b and returns the
+// bytes they take; with out (len count) it also decodes them into out.
+// Packing checks with the very walk that decodes later, so a packed map
+// always decodes.
+func scanPacked(b []byte, count int, out []any) (int, bool) {
+	off := 0
+	for i := range count {
+		if off >= len(b) {
+			return 0, false
+		}
+		c := b[off]
+		maj, info := c>>5, c&0x1f
+		off++
+		var arg uint64
+		switch {
+		case info < 24:
+			arg = uint64(info)
+		case info <= 27:
+			w := 1 << (info - 24)
+			if len(b)-off < w {
+				return 0, false
+			}
+			switch w {
+			case 1:
+				arg = uint64(b[off])
+			case 2:
+				arg = uint64(binary.BigEndian.Uint16(b[off:]))
+			case 4:
+				arg = uint64(binary.BigEndian.Uint32(b[off:]))
+			default:
+				arg = binary.BigEndian.Uint64(b[off:])
+			}
+			off += w
+		default: // reserved, or an indefinite length
+			return 0, false
+		}
+		var v any
+		switch maj {
+		case 0, 1: // unsigned, negative
+			if arg > math.MaxInt64 {
+				return 0, false
+			}
+			if maj == 0 {
+				v = int64(arg)
+			} else {
+				v = ^int64(arg)
+			}
+		case 2, 3: // bytes, text
+			if arg > uint64(len(b)-off) {
+				return 0, false
+			}
+			if out != nil {
+				p := b[off : off+int(arg)]
+				if maj == 3 {
+					v = string(p)
+				} else {
+					v = append([]byte{}, p...)
+				}
+			}
+			off += int(arg)
+		case 7:
+			switch info {
+			case 20, 21:
+				v = info == 21
+			case 25:
+				v = float64(float16.Frombits(uint16(arg)).Float32())
+			case 26:
+				v = float64(math.Float32frombits(uint32(arg)))
+			case 27:
+				v = math.Float64frombits(arg)
+			default: // null, undefined, other simple values
+				return 0, false
+			}
+		default: // arrays, maps and tags are decoded by the caller
+			return 0, false
+		}
+		if out != nil {
+			out[i] = v
+		}
+	}
+	return off, true
+}
+
+// AdoptPackedAttrs makes p e's root attributes, as AdoptAttrsWith does
+// for decoded values: without recording a change, forgetting pending
+// changes; the values are decoded on the map's first use. Errors:
+// ErrNoEntity.
+func (e *Entity) AdoptPackedAttrs(p PackedAttrs) error {
+	return e.adopt(func(root *MapAttr) error {
+		root.setSorted(p.keys, nil, true)
+		root.packed = p.b
+		return nil
+	})
+}
+
+// Packed returns m's values if they are still in the encoded form an
+// AttrPacker made (no value of m has been used since), so that a writer
+// can copy them as they are.
+func (m *MapAttr) Packed() (PackedAttrs, bool) {
+	if m == nil || m.packed == nil {
+		return PackedAttrs{}, false
+	}
+	return PackedAttrs{keys: m.keys, b: m.packed}, true
+}
+
+// unpack decodes m's packed values, on the first use of any of them.
+func (m *MapAttr) unpack() {
+	vals := make([]any, len(m.keys))
+	if _, ok := scanPacked(m.packed, len(vals), vals); !ok {
+		// Pack checked these very bytes with the same walk: only a
+		// caller writing into PackedAttrs.Bytes gets here. The map
+		// cannot hold half its values, so it is emptied, loudly.
+		m.keys, m.vals, m.shared, m.packed = nil, nil, false, nil
+		if m.owner != nil {
+			m.owner.w.report(fmt.Errorf("%w: the packed attributes of %s were changed after they were checked; they are dropped", ErrAttrType, m.owner))
+		}
+		return
+	}
+	m.vals, m.packed = vals, nil
+}
