@@ -113,16 +113,17 @@ func scanPacked(b []byte, count int, out []any) (int, bool) {
 		default: // reserved, or an indefinite length
 			return 0, false
 		}
-		var v any
 		switch maj {
 		case 0, 1: // unsigned, negative
 			if arg > math.MaxInt64 {
 				return 0, false
 			}
-			if maj == 0 {
-				v = int64(arg)
-			} else {
-				v = ^int64(arg)
+			if out != nil {
+				if maj == 0 {
+					out[i] = int64(arg)
+				} else {
+					out[i] = ^int64(arg)
+				}
 			}
 		case 2, 3: // bytes, text
 			if arg > uint64(len(b)-off) {
@@ -131,33 +132,42 @@ func scanPacked(b []byte, count int, out []any) (int, bool) {
 			if out != nil {
 				p := b[off : off+int(arg)]
 				if maj == 3 {
-					v = string(p)
+					out[i] = string(p)
 				} else {
-					v = append([]byte{}, p...)
+					out[i] = append([]byte{}, p...)
 				}
 			}
 			off += int(arg)
 		case 7:
 			switch info {
-			case 20, 21:
-				v = info == 21
-			case 25:
-				v = float64(float16.Frombits(uint16(arg)).Float32())
-			case 26:
-				v = float64(math.Float32frombits(uint32(arg)))
-			case 27:
-				v = math.Float64frombits(arg)
+			case 20, 21, 25, 26, 27: // false, true, floats
 			default: // null, undefined, other simple values
 				return 0, false
+			}
+			if out != nil {
+				out[i] = simpleValue(info, arg)
 			}
 		default: // arrays, maps and tags are decoded by the caller
 			return 0, false
 		}
-		if out != nil {
-			out[i] = v
-		}
 	}
 	return off, true
+}
+
+// simpleValue is the value of a CBOR boolean or float (major type 7, the
+// additional information info, the argument arg) that scanPacked took.
+func simpleValue(info byte, arg uint64) any {
+	switch info {
+	case 20:
+		return false
+	case 21:
+		return true
+	case 25:
+		return float64(float16.Frombits(uint16(arg)).Float32())
+	case 26:
+		return float64(math.Float32frombits(uint32(arg)))
+	}
+	return math.Float64frombits(arg)
 }
 
 // AdoptPackedAttrs makes p e's root attributes, as AdoptAttrsWith does
