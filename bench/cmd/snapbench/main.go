@@ -288,12 +288,11 @@ func run(n int, dir, cpuProfile string) (Result, extra, error) {
 		runtime.SetCPUProfileRate(profileHz) // before Start: pprof keeps it (and says so on stderr)
 		return pprof.StartCPUProfile(f)
 	}
-	if err := startProfile("write"); err != nil {
-		return Result{}, x, err
-	}
-
 	runtime.GC()
 	before := resetPeak()
+	if err := startProfile("write"); err != nil { // after the collections: they are not the write's
+		return Result{}, x, err
+	}
 	st := &snapshot.State{GameID: 1, Tick: tick, Timers: timers, NextTimerID: uint64(n + 1)}
 	t0, c0, s0, _ := time.Now(), cpuMS(), sysMS(), faults()
 	info, err := snapshot.WriteFile(path, w, st, snapshot.WriteOptions{Level: level})
