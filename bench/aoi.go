@@ -6,6 +6,11 @@
 // a cross-linked x/z sorted-list AOI (the algorithm GoWorld uses, written
 // here from its description) and brute force. Every implementation uses
 // GoWorld's square test: T is a neighbour of W iff |dx| <= 100 && |dz| <= 100.
+//
+// aoi_verlet.go holds two prototypes of another design for ours, Verlet
+// neighbour lists with a skin (see bench/RESULTS.md): measured by
+// BenchmarkAOIVerlet and checked against brute force, but not in the
+// table, and not the engine's AOI.
 package bench
 
 import (
