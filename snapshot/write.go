@@ -317,9 +317,23 @@ func (wr *Writer) Encode(dst io.Writer, w *ecs.World, st *State) (*WriteInfo, er
 		if i > 0 && timers[order[i]].Entity == timers[order[i-1]].Entity && timers[order[i]].ID == timers[order[i-1]].ID {
 			return nil, fmt.Errorf("snapshot: timer %d on %s twice", timers[order[i]].ID, timers[order[i]].Entity)
 		}
-		if _, ok := w.Entity(t.Entity); ok {
-			info.Timers++
-		}
+	}
+	// The timers whose entity exists, for the header: a merge of the
+	// timers in entity order with the entities in ID order (a lookup per
+	// timer missed the cache every time).
+	if len(order) > 0 {
+		j := 0
+		w.Each(func(e *ecs.Entity) bool {
+			id := e.ID()
+			for j < len(order) && timers[order[j]].Entity < id {
+				j++
+			}
+			for j < len(order) && timers[order[j]].Entity == id {
+				info.Timers++
+				j++
+			}
+			return j < len(order)
+		})
 	}
 	info.DroppedTimers = len(timers) - info.Timers
 	info.Spaces = len(spaces)
