@@ -324,7 +324,13 @@ func (w *World) Create(typeName string, opts CreateOptions) (*Entity, error) {
 	e := w.newEntity(opts.Restore)
 	// Written whole, zeros too: a slab is fresh memory, and a field read
 	// before any write to its page (adopting attributes reads the root's
-	// length) would map the zero page, then fault again on the write.
+	// length) would map the zero page, then fault again on the write. The
+	// store before the copy is the copy's nil check: left to the compiler,
+	// that check is a read of *e, which does the same at every page an
+	// Entity starts (every page, with 256-byte Entities: 6,000 faults more
+	// in a restore of 100,000). It stores a number, as a pointer's write
+	// barrier would read first too.
+	e.aoiHandle = -1
 	*e = Entity{typ: t, w: w, aoiHandle: -1, aoiRadius: t.aoi, memberIdx: -1}
 	if err := e.initAttrs(opts.Attrs); err != nil {
 		return nil, fmt.Errorf("create %s: %w", typeName, err)
