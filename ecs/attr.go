@@ -219,7 +219,7 @@ type MapAttr struct {
 	big  map[string]any
 	// packed holds the values in encoded form until their first use
 	// (vals is nil then; see attrpacked.go).
-	packed []byte
+	packed string
 }
 
 // ListAttr is a list of attributes. Elements are only appended, set in
@@ -457,7 +457,7 @@ func heightOf(v any) int {
 }
 
 func (m *MapAttr) height() int {
-	if m.packed != nil {
+	if m.packed != "" {
 		return 1 // scalars only
 	}
 	h := 0
@@ -517,7 +517,7 @@ func (m *MapAttr) Has(key string) bool {
 	if m == nil {
 		return false
 	}
-	if m.packed != nil { // the keys are enough
+	if m.packed != "" { // the keys are enough
 		_, ok := m.find(key)
 		return ok
 	}
@@ -674,7 +674,7 @@ func (m *MapAttr) Clone() *MapAttr {
 		return nil
 	}
 	c := NewMapAttr()
-	if m.packed != nil {
+	if m.packed != "" {
 		m.unpack()
 	}
 	if m.big != nil {

@@ -65,7 +65,7 @@ func (m *MapAttr) find(key string) (int, bool) {
 
 // lookup returns the value at key.
 func (m *MapAttr) lookup(key string) (any, bool) {
-	if m.packed != nil {
+	if m.packed != "" {
 		m.unpack()
 	}
 	if m.big != nil {
@@ -80,7 +80,7 @@ func (m *MapAttr) lookup(key string) (any, bool) {
 
 // store sets key to v, growing into the large form past smallMapMax keys.
 func (m *MapAttr) store(key string, v any) {
-	if m.packed != nil {
+	if m.packed != "" {
 		m.unpack()
 	}
 	if m.big != nil {
@@ -111,7 +111,7 @@ func (m *MapAttr) store(key string, v any) {
 
 // remove deletes key and returns its value.
 func (m *MapAttr) remove(key string) (any, bool) {
-	if m.packed != nil {
+	if m.packed != "" {
 		m.unpack()
 	}
 	if m.big != nil {
@@ -147,7 +147,7 @@ func (m *MapAttr) length() int {
 // each calls fn for every pair until it returns false: in key order in
 // the small form, in no particular order in the large form.
 func (m *MapAttr) each(fn func(k string, v any) bool) {
-	if m.packed != nil {
+	if m.packed != "" {
 		m.unpack()
 	}
 	if m.big != nil {
@@ -167,7 +167,7 @@ func (m *MapAttr) each(fn func(k string, v any) bool) {
 
 // empty removes every key (back to the small form).
 func (m *MapAttr) empty() {
-	m.packed = nil
+	m.packed = ""
 	if m.shared {
 		m.keys, m.shared = nil, false
 	}
@@ -180,7 +180,7 @@ func (m *MapAttr) empty() {
 // and unique. Both slices are kept; shared says keys belongs to an
 // AttrKeys (and is copied before the key set changes).
 func (m *MapAttr) setSorted(keys []string, vals []any, shared bool) {
-	m.big, m.packed = nil, nil
+	m.big, m.packed = nil, ""
 	switch {
 	case len(keys) > smallMapMax:
 		m.big = make(map[string]any, len(keys))

@@ -1,9 +1,9 @@
 package ecs
 
 import (
-	"encoding/binary"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/x448/float16"
 )
@@ -20,10 +20,11 @@ import (
 
 // PackedAttrs are a root map's values in encoded form: one CBOR scalar
 // per key of a shared key set, in key order. Only AttrPacker makes a
-// non-empty one, so its bytes are always well-formed.
+// non-empty one, so its values are always well-formed; they are held in a
+// string, so nobody can change them after they were checked.
 type PackedAttrs struct {
 	keys []string // an AttrKeys' slice, read-only
-	b    []byte
+	enc  string
 }
 
 // Len returns the number of keys (and values).
@@ -32,16 +33,17 @@ func (p PackedAttrs) Len() int { return len(p.keys) }
 // Key returns the i-th key, in increasing order.
 func (p PackedAttrs) Key(i int) string { return p.keys[i] }
 
-// Bytes returns the encoded values, one CBOR item per key in key order.
-// The slice is read-only.
-func (p PackedAttrs) Bytes() []byte { return p.b }
+// Encoded returns the values, one CBOR item per key in key order.
+func (p PackedAttrs) Encoded() string { return p.enc }
 
 // AttrPacker packs attribute values read by the thousand, copying them
 // into blocks it allocates (a block stays in memory while one of its
-// entities is still packed). The zero value is ready to use; it is not
-// safe for concurrent use.
+// entities is still packed or holds a text value decoded from it). The
+// zero value is ready to use; it is not safe for concurrent use.
 type AttrPacker struct {
-	block []byte
+	// The block being filled. A strings.Builder only ever appends, so
+	// the strings cut from it never change.
+	block *strings.Builder
 }
 
 // packBlock is the size of an AttrPacker's blocks; values longer than an
@@ -63,25 +65,27 @@ func (pk *AttrPacker) Pack(keys *AttrKeys, b []byte) (PackedAttrs, int, bool) {
 	if !ok {
 		return PackedAttrs{}, 0, false
 	}
-	var dst []byte
+	var enc string
 	if n > packBlock/8 {
-		dst = append([]byte(nil), b[:n]...)
+		enc = string(b[:n])
 	} else {
-		if len(pk.block)+n > cap(pk.block) {
-			pk.block = make([]byte, 0, packBlock)
+		if pk.block == nil || pk.block.Len()+n > pk.block.Cap() {
+			pk.block = new(strings.Builder)
+			pk.block.Grow(packBlock)
 		}
-		i := len(pk.block)
-		pk.block = append(pk.block, b[:n]...)
-		dst = pk.block[i : i+n : i+n]
+		i := pk.block.Len()
+		pk.block.Write(b[:n])
+		enc = pk.block.String()[i:]
 	}
-	return PackedAttrs{keys: keys.keys, b: dst}, n, true
+	return PackedAttrs{keys: keys.keys, enc: enc}, n, true
 }
 
 // scanPacked walks count scalar values at the start of b and returns the
-// bytes they take; with out (len count) it also decodes them into out.
+// bytes they take; with out (len count) it also decodes them into out
+// (text values are cut from b, without a copy, when b is a string).
 // Packing checks with the very walk that decodes later, so a packed map
 // always decodes.
-func scanPacked(b []byte, count int, out []any) (int, bool) {
+func scanPacked[T string | []byte](b T, count int, out []any) (int, bool) {
 	off := 0
 	for i := range count {
 		if off >= len(b) {
@@ -99,15 +103,8 @@ func scanPacked(b []byte, count int, out []any) (int, bool) {
 			if len(b)-off < w {
 				return 0, false
 			}
-			switch w {
-			case 1:
-				arg = uint64(b[off])
-			case 2:
-				arg = uint64(binary.BigEndian.Uint16(b[off:]))
-			case 4:
-				arg = uint64(binary.BigEndian.Uint32(b[off:]))
-			default:
-				arg = binary.BigEndian.Uint64(b[off:])
+			for _, x := range []byte(b[off : off+w]) {
+				arg = arg<<8 | uint64(x)
 			}
 			off += w
 		default: // reserved, or an indefinite length
@@ -134,7 +131,7 @@ func scanPacked(b []byte, count int, out []any) (int, bool) {
 				if maj == 3 {
 					out[i] = string(p)
 				} else {
-					out[i] = append([]byte{}, p...)
+					out[i] = []byte(p)
 				}
 			}
 			off += int(arg)
@@ -177,7 +174,7 @@ func simpleValue(info byte, arg uint64) any {
 func (e *Entity) AdoptPackedAttrs(p PackedAttrs) error {
 	return e.adopt(func(root *MapAttr) error {
 		root.setSorted(p.keys, nil, true)
-		root.packed = p.b
+		root.packed = p.enc
 		return nil
 	})
 }
@@ -186,24 +183,24 @@ func (e *Entity) AdoptPackedAttrs(p PackedAttrs) error {
 // AttrPacker made (no value of m has been used since), so that a writer
 // can copy them as they are.
 func (m *MapAttr) Packed() (PackedAttrs, bool) {
-	if m == nil || m.packed == nil {
+	if m == nil || m.packed == "" {
 		return PackedAttrs{}, false
 	}
-	return PackedAttrs{keys: m.keys, b: m.packed}, true
+	return PackedAttrs{keys: m.keys, enc: m.packed}, true
 }
 
 // unpack decodes m's packed values, on the first use of any of them.
 func (m *MapAttr) unpack() {
 	vals := make([]any, len(m.keys))
 	if _, ok := scanPacked(m.packed, len(vals), vals); !ok {
-		// Pack checked these very bytes with the same walk: only a
-		// caller writing into PackedAttrs.Bytes gets here. The map
-		// cannot hold half its values, so it is emptied, loudly.
-		m.keys, m.vals, m.shared, m.packed = nil, nil, false, nil
+		// Pack checked these very bytes, which cannot have changed, with
+		// the same walk; should it happen anyway, the map cannot hold
+		// half its values: it is emptied, loudly, rather than panic.
+		m.keys, m.vals, m.shared, m.packed = nil, nil, false, ""
 		if m.owner != nil {
-			m.owner.w.report(fmt.Errorf("%w: the packed attributes of %s were changed after they were checked; they are dropped", ErrAttrType, m.owner))
+			m.owner.w.report(fmt.Errorf("%w: packed attributes of %s do not decode; they are dropped", ErrAttrType, m.owner))
 		}
 		return
 	}
-	m.vals, m.packed = vals, nil
+	m.vals, m.packed = vals, ""
 }

@@ -71,13 +71,13 @@ func (e *Entity) adopt(set func(root *MapAttr) error) error {
 		return nil
 	}
 	old := *root
-	if root.packed == nil { // packed values are scalars: no children
+	if root.packed == "" { // packed values are scalars: no children
 		root.each(func(_ string, v any) bool { unsetChild(v); return true })
 	}
-	root.keys, root.vals, root.big, root.shared, root.packed = nil, nil, nil, false, nil
+	root.keys, root.vals, root.big, root.shared, root.packed = nil, nil, nil, false, ""
 	if err := set(root); err != nil {
 		root.keys, root.vals, root.big, root.shared, root.packed = old.keys, old.vals, old.big, old.shared, old.packed
-		if root.packed == nil {
+		if root.packed == "" {
 			root.each(func(k string, v any) bool { setChild(&root.attrNode, v, k, -1); return true })
 		}
 		return fmt.Errorf("adopt attributes of %s: %w", e, err)

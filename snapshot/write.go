@@ -761,7 +761,7 @@ func (wr *Writer) appendRootAttrs(b []byte, typ int, m *ecs.MapAttr) ([]byte, er
 		}
 		set, define := wr.keySet(typ, wr.akeys)
 		if set >= 0 {
-			return append(appendSetHead(b, set, define, wr.akeys), p.Bytes()...), nil
+			return append(appendSetHead(b, set, define, wr.akeys), p.Encoded()...), nil
 		}
 	}
 	// Mostly the entity has the keys of the type's last set: write as it
