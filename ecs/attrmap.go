@@ -218,6 +218,24 @@ func sortPairs(keys []string, vals []any) (dup bool) {
 	return false
 }
 
+// Sorted returns m's keys and values in increasing key order as m holds
+// them, without copying, for code that reads many maps in a row (a
+// snapshot writer). Both slices are read-only and valid until m changes.
+// ok is false for a map in the large form (more than a few dozen keys),
+// which keeps no order: use SortedRange.
+func (m *MapAttr) Sorted() (keys []string, vals []any, ok bool) {
+	if m == nil {
+		return nil, nil, true
+	}
+	if m.packed != "" {
+		m.unpack()
+	}
+	if m.big != nil {
+		return nil, nil, false
+	}
+	return m.keys, m.vals, true
+}
+
 // SortedRange calls fn for each key and value in increasing key order
 // until fn returns false. A map of up to a few dozen keys is kept sorted,
 // so this costs no more than Range; a larger one sorts its keys first

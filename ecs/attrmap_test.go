@@ -240,3 +240,32 @@ func TestEachSortsMany(t *testing.T) {
 		t.Fatalf("%d entities, sorted %v", len(ids), slices.IsSorted(ids))
 	}
 }
+
+func TestMapAttrSorted(t *testing.T) {
+	m := NewMapAttr()
+	for _, k := range []string{"c", "a", "b"} {
+		if err := m.Set(k, k+"!"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keys, vals, ok := m.Sorted()
+	if !ok || !slices.Equal(keys, []string{"a", "b", "c"}) || !slices.Equal(vals, []any{"a!", "b!", "c!"}) {
+		t.Fatalf("Sorted() = %v, %v, %v", keys, vals, ok)
+	}
+	for i := range smallMapMax {
+		if err := m.Set(fmt.Sprint("k", i), i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, ok := m.Sorted(); ok {
+		t.Fatal("Sorted() of a large map is ok")
+	}
+	var nilMap *MapAttr
+	if keys, vals, ok := nilMap.Sorted(); !ok || keys != nil || vals != nil {
+		t.Fatal("Sorted() of a nil map")
+	}
+	p := packedEntity(t, nil).Attrs()
+	if keys, vals, ok := p.Sorted(); !ok || !slices.Equal(keys, []string{"hp", "name", "speed"}) || !slices.Equal(vals, []any{int64(120), "orc", 2.5}) {
+		t.Fatalf("Sorted() of a packed map = %v, %v, %v", keys, vals, ok)
+	}
+}

@@ -73,7 +73,6 @@ type Writer struct {
 	tbuf  []Timer       // the timers of the entity being written
 	comps []compValue   // the components of the entity being written
 	akeys []string      // the root attribute keys of the entity being written
-	avals []any         // and their values
 
 	// The open chunk's state (version 2 records): the previous record's
 	// ID, the key sets defined (by hash of their keys), and each type's
@@ -416,8 +415,6 @@ func (wr *Writer) release() {
 	wr.comps = wr.comps[:0]
 	clear(wr.akeys)
 	wr.akeys = wr.akeys[:0]
-	clear(wr.avals)
-	wr.avals = wr.avals[:0]
 	wr.resetChunk()
 	wr.spaceIdx = nil
 }
@@ -764,49 +761,21 @@ func (wr *Writer) appendRootAttrs(b []byte, typ int, m *ecs.MapAttr) ([]byte, er
 			return append(appendSetHead(b, set, define, wr.akeys), p.Encoded()...), nil
 		}
 	}
-	// Mostly the entity has the keys of the type's last set: write as it
-	// compares, and start again the long way if a key differs.
-	if i := wr.lastSet[typ]; i >= 0 && len(wr.sets[i]) == m.Len() {
-		start, keys := len(b), wr.sets[i]
-		b = appendHead(b, majArray, uint64(1+len(keys)))
-		b = appendHead(b, majUint, uint64(i))
-		j := 0
-		var err error
-		m.SortedRange(func(k string, v any) bool {
-			if k != keys[j] {
-				j = -1
-				return false
-			}
-			j++
-			if b, err = wr.appendAttr(b, v, 1); err != nil {
-				err = fmt.Errorf("attribute %q: %w", k, err)
-				return false
-			}
-			return true
-		})
-		if err != nil || j == len(keys) {
-			return b, err
-		}
-		b = b[:start]
+	keys, vals, ok := m.Sorted()
+	if !ok { // not kept in order (m.Len() said it is small: cannot happen)
+		return wr.appendMap(b, m, 0)
 	}
-	wr.akeys, wr.avals = wr.akeys[:0], wr.avals[:0]
-	m.SortedRange(func(k string, v any) bool {
-		wr.akeys = append(wr.akeys, k)
-		wr.avals = append(wr.avals, v)
-		return true
-	})
-	set, define := wr.keySet(typ, wr.akeys)
+	set, define := wr.keySet(typ, keys)
 	if set < 0 {
 		return wr.appendMap(b, m, 0)
 	}
-	b = appendSetHead(b, set, define, wr.akeys)
+	b = appendSetHead(b, set, define, keys)
 	var err error
-	for i, v := range wr.avals {
+	for i, v := range vals {
 		if b, err = wr.appendAttr(b, v, 1); err != nil {
-			return b, fmt.Errorf("attribute %q: %w", wr.akeys[i], err)
+			return b, fmt.Errorf("attribute %q: %w", keys[i], err)
 		}
 	}
-	clear(wr.avals) // keep no values alive between snapshots
 	return b, nil
 }
 
