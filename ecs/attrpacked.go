@@ -91,25 +91,11 @@ func scanPacked[T string | []byte](b T, count int, out []any) (int, bool) {
 		if off >= len(b) {
 			return 0, false
 		}
-		c := b[off]
-		maj, info := c>>5, c&0x1f
-		off++
-		var arg uint64
-		switch {
-		case info < 24:
-			arg = uint64(info)
-		case info <= 27:
-			w := 1 << (info - 24)
-			if len(b)-off < w {
-				return 0, false
-			}
-			for _, x := range []byte(b[off : off+w]) {
-				arg = arg<<8 | uint64(x)
-			}
-			off += w
-		default: // reserved, or an indefinite length
+		maj, info, arg, size := cborHead(b[off:])
+		if size == 0 { // cut short, reserved, or an indefinite length
 			return 0, false
 		}
+		off += size
 		switch maj {
 		case 0, 1: // unsigned, negative
 			if arg > math.MaxInt64 {

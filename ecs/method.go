@@ -1,7 +1,6 @@
 package ecs
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"reflect"
@@ -235,42 +234,40 @@ func arrayHeader(b []byte) (n uint64, rest []byte, err error) {
 	if len(b) == 0 {
 		return 0, nil, errors.New("empty input")
 	}
-	if major := b[0] >> 5; major != 4 {
-		return 0, nil, fmt.Errorf("want a CBOR array, got major type %d", major)
-	}
-	ai := b[0] & 0x1f
-	b = b[1:]
-	var size int
+	maj, info, arg, size := cborHead(b)
 	switch {
-	case ai < 24:
-		return uint64(ai), b, nil
-	case ai == 24:
-		size = 1
-	case ai == 25:
-		size = 2
-	case ai == 26:
-		size = 4
-	case ai == 27:
-		size = 8
-	case ai == 31:
+	case maj != 4:
+		return 0, nil, fmt.Errorf("want a CBOR array, got major type %d", maj)
+	case size > 0:
+		return arg, b[size:], nil
+	case info == 31:
 		return 0, nil, errors.New("indefinite-length array")
-	default:
-		return 0, nil, fmt.Errorf("malformed array head (additional info %d)", ai)
+	case info > 27:
+		return 0, nil, fmt.Errorf("malformed array head (additional info %d)", info)
 	}
-	if len(b) < size {
-		return 0, nil, errors.New("truncated array head")
+	return 0, nil, errors.New("truncated array head")
+}
+
+// cborHead reads the head of the CBOR item that b starts with (b is not
+// empty): its major type, additional information and argument, and the
+// bytes the head takes, which is 0 for a head cut short, with reserved
+// additional information (28 to 30) or of indefinite length (31).
+func cborHead[T string | []byte](b T) (maj, info byte, arg uint64, size int) {
+	maj, info = b[0]>>5, b[0]&0x1f
+	switch {
+	case info < 24:
+		return maj, info, uint64(info), 1
+	case info > 27:
+		return maj, info, 0, 0
 	}
-	switch size {
-	case 1:
-		n = uint64(b[0])
-	case 2:
-		n = uint64(binary.BigEndian.Uint16(b))
-	case 4:
-		n = uint64(binary.BigEndian.Uint32(b))
-	default:
-		n = binary.BigEndian.Uint64(b)
+	w := 1 << (info - 24)
+	if len(b) <= w {
+		return maj, info, 0, 0
 	}
-	return n, b[size:], nil
+	for i := 1; i <= w; i++ {
+		arg = arg<<8 | uint64(b[i])
+	}
+	return maj, info, arg, 1 + w
 }
 
 // argReader decodes a method's arguments one by one from the array body.
