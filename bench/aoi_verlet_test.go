@@ -220,37 +220,14 @@ func BenchmarkAOIVerlet(b *testing.B) {
 							st.a.ResetEvents()
 						}
 					}
-					events, ticks, rebuilds := 0, 0, verletRebuilds(st.a)
-					compacts := 0
+					rebuilds, compacts := verletRebuilds(st.a), 0
 					if l, ok := st.a.(*VerletLocalAOI); ok {
 						compacts = l.Compacts
 					}
 					var before, after runtime.MemStats
 					runtime.ReadMemStats(&before)
 					b.ReportAllocs()
-					b.ResetTimer()
-					for range b.N {
-						if st.next == 0 {
-							b.StopTimer()
-							st.sim.Tick()
-							events += st.a.EventCount()
-							st.a.ResetEvents()
-							b.StartTimer()
-						}
-						k := st.next
-						st.a.Move(int32(k), st.sim.X[k], st.sim.Z[k])
-						if st.next++; st.next == w.N {
-							st.a.Update()
-							st.next = 0
-							ticks++
-						}
-					}
-					st.a.Update()
-					b.StopTimer()
-					events += st.a.EventCount()
-					st.a.ResetEvents()
-					b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/move")
-					b.ReportMetric(float64(events)/float64(b.N), "events/move")
+					ticks := st.timeMoves(b, w.N)
 					runtime.ReadMemStats(&after)
 					b.ReportMetric(float64(after.Mallocs-before.Mallocs)/float64(b.N), "allocs/move")
 					if l, ok := st.a.(*VerletLocalAOI); ok && ticks > 0 {
