@@ -166,6 +166,14 @@ func runProperty(t *testing.T, seed uint64) {
 	case 2:
 		cfg.CellSize = rng.Float32()*300 + 0.5
 	}
+	switch rng.IntN(4) { // the default skin, one that re-references on almost every move, a wide one
+	case 1:
+		cfg.Skin = 0.5
+	case 2:
+		cfg.Skin = rng.Float32() * 20
+	case 3:
+		cfg.Skin = 150
+	}
 	g, err := NewGrid(cfg)
 	if err != nil {
 		t.Fatalf("NewGrid(%+v): %v", cfg, err)
@@ -274,6 +282,10 @@ func runProperty(t *testing.T, seed uint64) {
 			g.Move(h, x, z)
 			m.x[h], m.z[h] = refCoord(x), refCoord(z)
 			name = fmt.Sprintf("move(%d,%v,%v)", h, x, z)
+		}
+		if rng.IntN(10) == 0 { // renumber the slots, which update does only now and then
+			g.Flush()
+			g.compact()
 		}
 		rp.apply(t, g.Events())
 		g.ResetEvents()
