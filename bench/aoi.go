@@ -7,10 +7,9 @@
 // here from its description) and brute force. Every implementation uses
 // GoWorld's square test: T is a neighbour of W iff |dx| <= 100 && |dz| <= 100.
 //
-// aoi_verlet.go holds two prototypes of another design for ours, Verlet
-// neighbour lists with a skin (see bench/RESULTS.md): measured by
-// BenchmarkAOIVerlet and checked against brute force, but not in the
-// table, and not the engine's AOI.
+// Ours reports each pair's net change per Update only; aoi_partial_test.go
+// checks that against brute force on partial ticks with teleports, and
+// benchmarks ticks where few entities move and the heap per entity.
 package bench
 
 import (
