@@ -15,58 +15,59 @@
 // be seen. The relation is not symmetric when radii differ: Interest(h) lists
 // the handles h sees, Watchers(h) the handles that see h.
 //
-// After every call, every entity's interest and watcher sets equal exactly
-// what a brute-force test over all pairs gives for the current positions and
-// radii. The changes are reported as events, buffered in the order they were
-// applied (see Move for the order of queued moves): an
+// After every query or mutation, every entity's interest and watcher sets
+// equal exactly what a brute-force test over all pairs gives for the current
+// positions and radii. The changes are reported as events: an
 // Event{W, T, true} when W starts seeing T, an Event{W, T, false} when it
-// stops. Every enter is matched by exactly one later leave, or the pair is
-// still in range. AddSilent builds the same sets without events (restore
-// from a snapshot).
+// stops. Moves are tested together at the next query or mutation, so their
+// events are each pair's net change since the previous one (see Move); Add,
+// Remove and SetRadius report theirs at once. Every enter is matched by
+// exactly one later leave, or the pair is still in range. AddSilent builds
+// the same sets without events (restore from a snapshot).
 //
 // # How it is fast
 //
-// The grid keeps every entity twice, in two views of one cell array: thin
-// rows cut into long cells, and thin columns cut into long cells. Cells store
-// each entity's position, radius key and handle inline, and the cells of a
-// line are packed in segments of sixteen, so a stretch of cells along a line is
-// one contiguous run of entries. A move reads only the band where a pair's
-// status can change: between the area of the smallest radius around both the
-// old and the new centre (everything there stays in range) and the area of
-// the largest radius around either (everything beyond stays out). The rows
-// above and below the band's interior come from the row view, the columns
-// beside it from the column view, so a move reads a handful of runs whatever
-// the number of entities; cost grows with the neighbours near the edge of the
-// area. For each candidate both directions are tested from the old and the
-// new position; when every entity shares one radius a single key decides
-// both. No set is looked up on this path and no map is used.
+// Each entity has a reference position, where its neighbour list was last
+// made, and the list holds every entity whose reference is within
+// max(r1, r2) + skin of its own (the pair's reach, in the shape's metric).
+// While neither of two entities is farther than half the skin from its
+// reference, they cannot be in range unless they are listed, so a move only
+// tests the moved entity's list: no grid is read, no set is searched. When
+// an entity has gone farther than half the skin, it is re-referenced: its
+// list drops the pairs now beyond their reach and gains those now within,
+// found in the cells of a uniform grid of reference positions, skipping the
+// cells its old reach covered. A list entry holds the partner, a bit per
+// direction and the index of the same pair in the partner's list, so a pair
+// that comes into range or leaves is two stores and an event, and a pair
+// leaves a list in constant time.
 //
-// Move only queues: the queue is applied by the next query or mutation, in
-// thin-row order of the destinations, so the moves of a tick walk the grid
-// and the lists of neighbouring entities while they are in the caches. A
-// handle moved twice before that moves once, to its last position.
+// A pair is stored in both lists, split into partners with higher and lower
+// slots. When most entities moved, the update walks every upper list once in
+// slot order; otherwise it walks the lists of the moved ones. Slots are
+// renumbered in cell order now and then (after many adds, removes or lists
+// outgrowing their room), so that a list's partners sit close in memory, and
+// the lists are carved from one array in that order. Handles do not change.
+// The steady state allocates nothing but the rare list that outgrows its
+// room.
 //
-// Each entity keeps one list of neighbours partitioned in three sections:
-// those it sees only, those it sees and that see it (mutual), and those that
-// see it only. Interest and Watchers are two overlapping windows of that one
-// list, so symmetric pairs (the common case of equal radii) are stored once.
-// When every entity shares one radius and the lists are short and fit in a
-// core's cache, a move tests, links and unlinks its pairs in one pass.
-// Otherwise pair changes are logged and applied in bulk, owner by owner,
-// when a list is read or the log grows large (Flush applies it on demand),
-// which visits each list once in memory order. The steady state allocates
-// nothing.
+// The skin trades the two costs: a wider one lists more pairs, tested on
+// every move, a narrower one re-references more often. Config.Skin sets it;
+// the default is SkinPerRadius of the radius hint. The cell scan of a
+// re-reference covers the largest radius in the grid, so a few very large
+// radii make every re-reference read their area.
 //
 // # Bounds and values
 //
-// Config.MinX..MaxX × MinZ..MaxZ are the bounds of the dense cell array.
-// Positions outside are legal: they are clamped into the edge cells for
-// storage and still tested exactly. Coordinates are clamped to ±MaxCoord and
-// radii to [0, MaxRadius]; NaN coordinates and NaN or negative radii become 0.
+// Config.MinX..MaxX × MinZ..MaxZ are the bounds of the cell array. Positions
+// outside are legal: they are clamped into the edge cells for indexing and
+// still tested exactly. Coordinates are clamped to ±MaxCoord and radii to
+// [0, MaxRadius]; NaN coordinates and NaN or negative radii become 0. The
+// reach and the re-reference test are computed in float64 with a relative
+// margin, so the float32 test's rounding never puts a pair in range unlisted.
 //
 // # Handles
 //
-// A Handle is a dense slot index, reused (last removed, first reused) after
+// A Handle is a dense index, reused (last removed, first reused) after
 // Remove. Every method given a handle that is out of range or not live does
 // nothing and returns zero values (nil slices, 0 radius); it never panics.
 //
