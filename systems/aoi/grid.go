@@ -138,6 +138,7 @@ type Grid struct {
 
 	moved     []uint64 // bitset by slot: moved since the last update
 	movedList []int32
+	far       []int32 // scratch of update: the moved slots to re-reference
 	events    []Event
 
 	arena    [2][]pair // backing arrays of up and lo (but lists that grew out)

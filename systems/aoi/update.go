@@ -1,6 +1,9 @@
 package aoi
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // Move sets h's position. An invalid handle is ignored; NaN coordinates
 // become 0 and magnitudes beyond MaxCoord are clamped.
@@ -33,14 +36,23 @@ func (g *Grid) update() {
 	if len(g.movedList) == 0 {
 		return
 	}
+	// Re-reference in slot (cell) order: each reref touches its partners'
+	// lists, which then sit near those of the previous one.
+	far := g.far[:0]
 	for _, s := range g.movedList {
 		if b := &g.body[s]; !g.within(g.anc[s].p, vec{b.x, b.z}, g.half) {
-			g.reref(s)
+			far = append(far, s)
 		}
 	}
+	slices.Sort(far)
+	for _, s := range far {
+		g.reref(s)
+	}
+	g.far = far
 	if 2*len(g.movedList) > len(g.body) {
 		g.testDense()
 	} else {
+		slices.Sort(g.movedList) // slot order: neighbours' lists in turn
 		g.testMoved()
 	}
 	for _, s := range g.movedList {
