@@ -59,9 +59,7 @@ func (g *Grid) compact() {
 			}
 		}
 	}
-	for c := range g.cells {
-		g.cells[c] = g.cells[c][:0]
-	}
+	g.carveCells(live)
 	g.cellIdx = make([]int32, live)
 	for s := range int32(live) {
 		g.place(s)
@@ -91,4 +89,27 @@ func carve(deg []int32, arena []pair) ([][]pair, []pair) {
 		off += c
 	}
 	return out, arena
+}
+
+// carveCells empties the cells over one array in cell order, each with
+// room for its live entities and half more: the cells around a reference,
+// read by every reref, are then a few contiguous stretches.
+func (g *Grid) carveCells(live int) {
+	cnt := make([]int32, len(g.cells))
+	for s := range live {
+		cnt[g.anc[s].cell]++
+	}
+	total := 0
+	for _, c := range cnt {
+		total += int(c + c/2 + 1)
+	}
+	if cap(g.cellArena) < total {
+		g.cellArena = make([]cellEntry, total+total/8)
+	}
+	off := 0
+	for c, k := range cnt {
+		room := int(k + k/2 + 1)
+		g.cells[c] = g.cellArena[off : off : off+room]
+		off += room
+	}
 }

@@ -133,12 +133,15 @@ type Grid struct {
 	mark    []uint32 // scratch of the scans: token of the last visit
 	token   uint32
 
-	cells [][]cellEntry
-	radii []radCount // positive radii of live entities, ascending
+	cells     [][]cellEntry
+	cellArena []cellEntry // the cells' backing array (but cells that grew out)
+	radii     []radCount  // positive radii of live entities, ascending
 
 	moved     []uint64 // bitset by slot: moved since the last update
 	movedList []int32
-	far       []int32 // scratch of update: the moved slots to re-reference
+	pass      bool  // update's test pass is running ...
+	dense     bool  // ... walking every upper list (else the moved entities')
+	cursor    int32 // ... and has walked the slots before cursor
 	events    []Event
 
 	arena    [2][]pair // backing arrays of up and lo (but lists that grew out)

@@ -92,26 +92,49 @@ func (g *Grid) testAll(s int32, silent bool) {
 	}
 }
 
-// testMoved tests every pair with a moved entity once, from the moved
-// entities' lists: their upper entries, and their lower entries whose
-// partner did not move (a moved partner tests the pair as its upper entry).
+// testMoved tests every pair with a moved entity once, walking the moved
+// entities in slot order: their upper entries, and their lower entries
+// whose partner did not move (a moved partner tests the pair as its upper
+// entry). Each is re-referenced first if it went far (see update).
 func (g *Grid) testMoved() {
+	g.pass, g.dense = true, false
 	if g.shape == Circle {
 		g.testMovedCircle()
 	} else {
 		g.testMovedSquare()
 	}
+	g.pass = false
 }
 
 // testDense does testMoved's work when most entities moved, walking every
 // upper list once in slot order: the lists are read in memory order and
 // the partners, numbered in cell order, are near in memory too.
 func (g *Grid) testDense() {
+	g.pass, g.dense = true, true
 	if g.shape == Circle {
 		g.testDenseCircle()
 	} else {
 		g.testDenseSquare()
 	}
+	g.pass = false
+}
+
+// rerefIfFar re-references moved slot s if it went farther than half the
+// skin from its reference, inside the test pass (see update); cursor marks
+// the slots before s as walked.
+func (g *Grid) rerefIfFar(s int32) {
+	if b := &g.body[s]; !g.within(g.anc[s].p, vec{b.x, b.z}, g.half) {
+		g.cursor = s
+		g.reref(s)
+	}
+}
+
+// walked reports whether the test pass has already tested the upper list
+// of o, so that a pair linked to it now must be tested at once: o is
+// before the cursor and, in a sparse pass, moved (an unmoved o's pairs
+// are tested from its moved partners' lower lists).
+func (g *Grid) walked(o int32) bool {
+	return g.pass && o < g.cursor && (g.dense || g.moved[o>>6]>>(o&63)&1 != 0)
 }
 
 // The loops are written once per shape, so that the test inlines: through
@@ -121,6 +144,7 @@ func (g *Grid) testDense() {
 func (g *Grid) testMovedSquare() {
 	body, moved := g.body, g.moved
 	for _, s := range g.movedList {
+		g.rerefIfFar(s)
 		p := body[s]
 		for k, e := range g.up[s] {
 			if bits := squareBits(p, body[e.o]); bits != e.m&bothBits {
@@ -142,6 +166,7 @@ func (g *Grid) testMovedSquare() {
 func (g *Grid) testMovedCircle() {
 	body, moved := g.body, g.moved
 	for _, s := range g.movedList {
+		g.rerefIfFar(s)
 		p := body[s]
 		for k, e := range g.up[s] {
 			if bits := circleBits(p, body[e.o]); bits != e.m&bothBits {
@@ -162,15 +187,20 @@ func (g *Grid) testMovedCircle() {
 
 func (g *Grid) testDenseSquare() {
 	body, moved := g.body, g.moved
-	for i, es := range g.up {
+	for i := range int32(len(g.up)) {
+		mi := moved[i>>6]>>(i&63)&1 != 0
+		if mi {
+			g.rerefIfFar(i)
+		}
+		es := g.up[i]
 		if len(es) == 0 {
 			continue
 		}
 		p := body[i]
-		if moved[i>>6]>>(i&63)&1 != 0 {
+		if mi {
 			for k, e := range es {
 				if bits := squareBits(p, body[e.o]); bits != e.m&bothBits {
-					g.flip(int32(i), uint32(k), e, bits, false)
+					g.flip(i, uint32(k), e, bits, false)
 				}
 			}
 			continue
@@ -180,7 +210,7 @@ func (g *Grid) testDenseSquare() {
 				continue
 			}
 			if bits := squareBits(p, body[e.o]); bits != e.m&bothBits {
-				g.flip(int32(i), uint32(k), e, bits, false)
+				g.flip(i, uint32(k), e, bits, false)
 			}
 		}
 	}
@@ -188,15 +218,20 @@ func (g *Grid) testDenseSquare() {
 
 func (g *Grid) testDenseCircle() {
 	body, moved := g.body, g.moved
-	for i, es := range g.up {
+	for i := range int32(len(g.up)) {
+		mi := moved[i>>6]>>(i&63)&1 != 0
+		if mi {
+			g.rerefIfFar(i)
+		}
+		es := g.up[i]
 		if len(es) == 0 {
 			continue
 		}
 		p := body[i]
-		if moved[i>>6]>>(i&63)&1 != 0 {
+		if mi {
 			for k, e := range es {
 				if bits := circleBits(p, body[e.o]); bits != e.m&bothBits {
-					g.flip(int32(i), uint32(k), e, bits, false)
+					g.flip(i, uint32(k), e, bits, false)
 				}
 			}
 			continue
@@ -206,7 +241,7 @@ func (g *Grid) testDenseCircle() {
 				continue
 			}
 			if bits := circleBits(p, body[e.o]); bits != e.m&bothBits {
-				g.flip(int32(i), uint32(k), e, bits, false)
+				g.flip(i, uint32(k), e, bits, false)
 			}
 		}
 	}

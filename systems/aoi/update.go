@@ -27,32 +27,25 @@ func (g *Grid) Move(h Handle, x, z float32) {
 	}
 }
 
-// update re-references the moved entities that went farther than half the
-// skin from their reference, then tests every pair with a moved entity.
-// After it, every pair in range is listed: a pair's references are within
-// its reach, since neither entity is farther than half the skin from its
-// own, and the lists hold every pair within its reach.
+// update tests every pair with a moved entity, re-referencing first the
+// moved entities that went farther than half the skin from their
+// reference. After it, every pair in range is listed: a pair's references
+// are within its reach, since neither entity is farther than half the skin
+// from its own, and the lists hold every pair within its reach.
+//
+// The rerefs happen inside the test pass, in slot order, each just before
+// the entity's own lists are tested: a reref changes the lists of its
+// neighbours, which the pass is reading at the same time, so they are in
+// the caches. A pair that a reref links to a list the pass has already
+// walked is tested at once (see walked).
 func (g *Grid) update() {
 	if len(g.movedList) == 0 {
 		return
 	}
-	// Re-reference in slot (cell) order: each reref touches its partners'
-	// lists, which then sit near those of the previous one.
-	far := g.far[:0]
-	for _, s := range g.movedList {
-		if b := &g.body[s]; !g.within(g.anc[s].p, vec{b.x, b.z}, g.half) {
-			far = append(far, s)
-		}
-	}
-	slices.Sort(far)
-	for _, s := range far {
-		g.reref(s)
-	}
-	g.far = far
 	if 2*len(g.movedList) > len(g.body) {
 		g.testDense()
 	} else {
-		slices.Sort(g.movedList) // slot order: neighbours' lists in turn
+		slices.Sort(g.movedList)
 		g.testMoved()
 	}
 	for _, s := range g.movedList {
@@ -135,20 +128,28 @@ func (g *Grid) scanCells(s int32, old *vec, tok uint32) {
 	c := g.reachOf(rmax)
 	x0, x1 := g.cellX(float64(r.x)-c), g.cellX(float64(r.x)+c)
 	z0, z1 := g.cellZ(float64(r.z)-c), g.cellZ(float64(r.z)+c)
-	least := float64(rs) + g.skin
-	mark := g.mark
+	sx0, sx1, sz0, sz1 := int32(1), int32(0), int32(1), int32(0) // the skipped cells: none
+	if old != nil {
+		sx0, sx1, sz0, sz1 = g.inside(*old, float64(rs)+g.skin)
+	}
+	mark, circle := g.mark, g.shape == Circle
 	for cz := z0; cz <= z1; cz++ {
+		skipRow := cz >= sz0 && cz <= sz1
 		for cx := x0; cx <= x1; cx++ {
-			if old != nil && g.cellWithin(cx, cz, *old, least) {
+			if skipRow && cx >= sx0 && cx <= sx1 {
+				cx = sx1
 				continue
 			}
 			for _, e := range g.cells[cz*g.cols+cx] {
 				if (rs != 0 || e.r != 0) && g.within(r, e.p, g.reachWith(own, rs, e.r)) && mark[e.s] != tok {
 					mark[e.s] = tok
-					if s < e.s {
-						g.link(s, e.s, 0)
-					} else {
-						g.link(e.s, s, 0)
+					i, j := min(s, e.s), max(s, e.s)
+					g.link(i, j, 0)
+					if g.walked(i) {
+						k := uint32(len(g.up[i]) - 1)
+						if bits := pairBits(g.body[i], g.body[j], circle); bits != 0 {
+							g.flip(i, k, g.up[i][k], bits, false)
+						}
 					}
 				}
 			}
@@ -156,24 +157,26 @@ func (g *Grid) scanCells(s int32, old *vec, tok uint32) {
 	}
 }
 
-// cellWithin reports whether every position that maps to cell (cx, cz) is
-// within d of p. Edge cells, which hold everything beyond the bounds, never
-// are; a margin covers the rounding of the cell computation.
-func (g *Grid) cellWithin(cx, cz int32, p vec, d float64) bool {
-	if cx == 0 || cz == 0 || cx == g.cols-1 || cz == g.rows-1 {
-		return false
+// inside returns the range of cells wholly within distance d of p (empty
+// when the first index exceeds the last): for the circle, those within its
+// inscribed square. Edge cells, which hold everything beyond the bounds,
+// never are; a margin covers the rounding of the cell computation.
+func (g *Grid) inside(p vec, d float64) (x0, x1, z0, z1 int32) {
+	if g.shape == Circle {
+		d /= math.Sqrt2
 	}
-	x0, z0 := g.minX+float64(cx)*g.cell, g.minZ+float64(cz)*g.cell
-	x1, z1 := x0+g.cell, z0+g.cell
-	m := 1e-9 * (math.Abs(x0) + math.Abs(z0) + g.cell)
-	x0, z0, x1, z1 = x0-m, z0-m, x1+m, z1+m
-	px, pz := float64(p.x), float64(p.z)
-	if g.shape == Square {
-		return x0 >= px-d && x1 <= px+d && z0 >= pz-d && z1 <= pz+d
+	span := func(v, lo float64, n int32) (int32, int32) {
+		m := 1e-9*(math.Abs(v)+d) + 1e-9*g.cell
+		a := math.Ceil((v - d + m - lo) * g.inv)
+		b := math.Floor((v+d-m-lo)*g.inv) - 1
+		if !(a <= b) || b < 1 || a > float64(n-2) {
+			return 1, 0
+		}
+		return int32(max(a, 1)), int32(min(b, float64(n-2)))
 	}
-	fx := max(math.Abs(x0-px), math.Abs(x1-px)) // the farthest corner
-	fz := max(math.Abs(z0-pz), math.Abs(z1-pz))
-	return fx*fx+fz*fz <= d*d
+	x0, x1 = span(float64(p.x), g.minX, g.cols)
+	z0, z1 = span(float64(p.z), g.minZ, g.rows)
+	return x0, x1, z0, z1
 }
 
 // Cell coordinates, clamping positions outside the bounds into the edge
