@@ -119,6 +119,7 @@ type Grid struct {
 	minX, minZ float64
 	cols, rows int32
 	skin, half float64 // list reach beyond the radius; re-reference distance
+	near       float32 // half less a margin for float32 rounding (squared for the circle)
 
 	slotOf []int32 // by handle: slot, -1 if free
 	free   []Handle
@@ -210,6 +211,10 @@ func NewGrid(cfg Config) (*Grid, error) {
 		minX: float64(cfg.MinX), minZ: float64(cfg.MinZ),
 		cols: int32(max(1, math.Ceil(w/cell))), rows: int32(max(1, math.Ceil(d/cell))),
 		skin: skin, half: skin / 2,
+	}
+	g.near = float32(g.half * (1 - 1e-5))
+	if g.shape == Circle {
+		g.near = float32(g.half * g.half * (1 - 1e-5))
 	}
 	g.cells = make([][]cellEntry, int(g.cols)*int(g.rows))
 	return g, nil

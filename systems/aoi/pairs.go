@@ -1,5 +1,7 @@
 package aoi
 
+import "math"
+
 // pair is one entry of a neighbour list: the other slot, and in m the
 // index of the mirror entry (the same pair in the other's list) with two
 // bits of state seen from the list's owner: seesBit (the owner sees o) and
@@ -123,7 +125,15 @@ func (g *Grid) testDense() {
 // skin from its reference, inside the test pass (see update); cursor marks
 // the slots before s as walked.
 func (g *Grid) rerefIfFar(s int32) {
-	if b := &g.body[s]; !g.within(g.anc[s].p, vec{b.x, b.z}, g.half) {
+	b, a := &g.body[s], &g.anc[s].p
+	dx, dz := b.x-a.x, b.z-a.z
+	var near bool
+	if g.shape == Circle {
+		near = float32(dx*dx)+float32(dz*dz) <= g.near
+	} else {
+		near = abs32(dx) <= math.Float32bits(g.near) && abs32(dz) <= math.Float32bits(g.near)
+	}
+	if !near {
 		g.cursor = s
 		g.reref(s)
 	}
