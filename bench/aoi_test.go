@@ -12,10 +12,10 @@ var aoiFull = flag.Bool("aoi.full", false, "run the slow AOI benchmark rows (x/z
 
 // TestAOIAgree drives small workloads into all three implementations and
 // checks, tick by tick, the same net change of every pair (enters minus
-// leaves) and the same neighbour sets. Raw event streams may differ: an
-// implementation that applies a tick's moves in another order than the
-// calls (ours, for locality) sees other transient pairs within the tick,
-// each entered and left again.
+// leaves) and the same neighbour sets. Raw event streams may differ: ours
+// reports each pair's net change per Update only, while the others, which
+// apply each move at once, also report the pairs that entered and left
+// again within the tick.
 func TestAOIAgree(t *testing.T) {
 	workloads := []AOIWorkload{
 		AOIWorkloads[0],             // W1
