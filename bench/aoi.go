@@ -93,12 +93,6 @@ var AOIWorkloads = []AOIWorkload{
 	{"W5", 100_000, 10000},
 }
 
-// Density is the mean number of entities in one AOI square (the expected
-// neighbour count away from the world's edges).
-func (w AOIWorkload) Density() float64 {
-	return float64(w.N) * (2 * AOIRadius) * (2 * AOIRadius) / float64(w.Side) / float64(w.Side)
-}
-
 // AOISim produces the positions: uniform random at start, then each tick
 // every entity steps uniformly in [-AOIStep, AOIStep] per axis, clamped to
 // the world square. It depends only on the workload and the seed.

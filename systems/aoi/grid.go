@@ -145,11 +145,13 @@ type Grid struct {
 	cursor    int32 // ... and has walked the slots before cursor
 	events    []Event
 
-	arena    [2][]pair // backing arrays of up and lo (but lists that grew out)
-	spare    [2][]pair // the arenas before the last compaction, reused
-	holes    int       // dead slots
-	disorder int       // adds, removes and lists grown out since the last compaction
-	out      []Handle  // scratch of Interest and Watchers
+	arena    [2][]pair       // backing arrays of up and lo (but lists that grew out)
+	spare    [2][]pair       // the arenas before the last compaction, reused
+	holes    int             // dead slots
+	disorder int             // adds, removes and lists grown out since the last compaction
+	out      []Handle        // scratch of Interest and Watchers
+	pairs    pool[pair]      // blocks of lists that grew
+	cellPool pool[cellEntry] // blocks of cells that grew
 
 	stats Stats
 }

@@ -26,9 +26,11 @@ func (g *Grid) link(i, j int32, bits uint32) {
 	ki, kj := uint32(len(g.up[i])), uint32(len(g.lo[j]))
 	if int(ki) == cap(g.up[i]) {
 		g.disorder++
+		g.up[i] = g.pairs.grow(g.up[i])
 	}
 	if int(kj) == cap(g.lo[j]) {
 		g.disorder++
+		g.lo[j] = g.pairs.grow(g.lo[j])
 	}
 	g.up[i] = append(g.up[i], pair{o: j, m: kj | bits})
 	g.lo[j] = append(g.lo[j], pair{o: i, m: ki | swapBits(bits)})

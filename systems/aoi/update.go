@@ -202,6 +202,9 @@ func clampIndex(f float64, n int32) int32 {
 func (g *Grid) place(s int32) {
 	c := g.cellOfRef(g.anc[s].p)
 	g.anc[s].cell, g.cellIdx[s] = c, int32(len(g.cells[c]))
+	if len(g.cells[c]) == cap(g.cells[c]) {
+		g.cells[c] = g.cellPool.grow(g.cells[c])
+	}
 	g.cells[c] = append(g.cells[c], cellEntry{s: s, p: g.anc[s].p, r: g.anc[s].r})
 }
 
