@@ -5,7 +5,9 @@ import "math"
 // pair is one entry of a neighbour list: the other slot, and in m the
 // index of the mirror entry (the same pair in the other's list) with two
 // bits of state seen from the list's owner: seesBit (the owner sees o) and
-// seenBit (o sees the owner). The mirror holds the same bits swapped.
+// seenBit (o sees the owner). The mirror holds the same bits swapped. The
+// index has 30 bits: a list of more than 2^30 pairs (8 GiB) is beyond any
+// machine this runs on.
 type pair struct {
 	o int32
 	m uint32

@@ -11,9 +11,9 @@ import (
 // Pos reports the new position at once; the pairs are tested by the next
 // query or mutation (Events, Interest, Watchers, Flush, Add, Remove,
 // SetRadius, ResetEvents), which tests every pair of every entity moved
-// since, once. The events are therefore the net change of each pair since
-// the last such call: a pair that came into range and left again between
-// two calls reports nothing.
+// since. The events are therefore the net change of each pair since the
+// last such call: a pair that came into range and left again between two
+// calls reports nothing.
 func (g *Grid) Move(h Handle, x, z float32) {
 	if !g.Valid(h) {
 		return
