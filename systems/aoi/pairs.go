@@ -153,6 +153,18 @@ func (g *Grid) walked(o int32) bool {
 	return g.pass && o < g.cursor && (g.dense || g.moved[o>>6]>>(o&63)&1 != 0)
 }
 
+// uniformKey reports whether every live entity has the same positive
+// radius, and its key. Then every pair is symmetric, both of its bits are
+// equal, and the dense loops test one key for both directions: in range iff
+// d < key, the sign of d-key (both below 1<<31). For the square, both
+// coordinates below the key is the AND of the two signs.
+func (g *Grid) uniformKey() (bool, uint32) {
+	if len(g.radii) != 1 || int(g.radii[0].n) != g.n {
+		return false, 0
+	}
+	return true, g.keyOf(g.radii[0].r)
+}
+
 // The loops are written once per shape, so that the test inlines: through
 // a function value or a type parameter's method it would be a call per
 // entry, a third of the loop's time.
@@ -195,6 +207,7 @@ func (g *Grid) testMovedCircle() {
 
 func (g *Grid) testDenseSquare() {
 	body, moved := g.body, g.moved
+	uni, key := g.uniformKey()
 	for i := range int32(len(g.up)) {
 		mi := moved[i>>6]>>(i&63)&1 != 0
 		if mi {
@@ -206,10 +219,17 @@ func (g *Grid) testDenseSquare() {
 		}
 		p := body[i]
 		if mi {
-			for k, e := range es {
-				if bits := squareBits(p, body[e.o]); bits != e.m&bothBits {
-					g.flip(i, uint32(k), e, bits, false)
+			for k := 0; ; k++ {
+				if uni {
+					k = nextSquareUniform(es, k, body, p, key)
+				} else {
+					k = nextSquare(es, k, body, p)
 				}
+				if k == len(es) {
+					break
+				}
+				e := es[k]
+				g.flip(i, uint32(k), e, squareBits(p, body[e.o]), false)
 			}
 			continue
 		}
@@ -226,6 +246,7 @@ func (g *Grid) testDenseSquare() {
 
 func (g *Grid) testDenseCircle() {
 	body, moved := g.body, g.moved
+	uni, key := g.uniformKey()
 	for i := range int32(len(g.up)) {
 		mi := moved[i>>6]>>(i&63)&1 != 0
 		if mi {
@@ -237,10 +258,17 @@ func (g *Grid) testDenseCircle() {
 		}
 		p := body[i]
 		if mi {
-			for k, e := range es {
-				if bits := circleBits(p, body[e.o]); bits != e.m&bothBits {
-					g.flip(i, uint32(k), e, bits, false)
+			for k := 0; ; k++ {
+				if uni {
+					k = nextCircleUniform(es, k, body, p, key)
+				} else {
+					k = nextCircle(es, k, body, p)
 				}
+				if k == len(es) {
+					break
+				}
+				e := es[k]
+				g.flip(i, uint32(k), e, circleBits(p, body[e.o]), false)
 			}
 			continue
 		}
@@ -253,4 +281,54 @@ func (g *Grid) testDenseCircle() {
 			}
 		}
 	}
+}
+
+// The scanners return the index of the first entry of es from k on whose
+// state the test at the current positions contradicts, or len(es). They
+// are leaves, kept out of line: with no call in the loop, everything stays
+// in registers (a flip called from the loop made the compiler reload four
+// values on every entry). The uniform ones test one key (see uniformKey).
+
+//go:noinline
+func nextSquare(es []pair, k int, body []body, p body) int {
+	for ; k < len(es); k++ {
+		if e := es[k]; squareBits(p, body[e.o]) != e.m&bothBits {
+			return k
+		}
+	}
+	return k
+}
+
+//go:noinline
+func nextSquareUniform(es []pair, k int, body []body, p body, key uint32) int {
+	for ; k < len(es); k++ {
+		e := es[k]
+		q := body[e.o]
+		if ((abs32(q.x-p.x)-key)&(abs32(q.z-p.z)-key))>>31 != e.m>>31 {
+			return k
+		}
+	}
+	return k
+}
+
+//go:noinline
+func nextCircle(es []pair, k int, body []body, p body) int {
+	for ; k < len(es); k++ {
+		if e := es[k]; circleBits(p, body[e.o]) != e.m&bothBits {
+			return k
+		}
+	}
+	return k
+}
+
+//go:noinline
+func nextCircleUniform(es []pair, k int, body []body, p body, key uint32) int {
+	for ; k < len(es); k++ {
+		e := es[k]
+		q := body[e.o]
+		if (distCircle(q.x-p.x, q.z-p.z)-key)>>31 != e.m>>31 {
+			return k
+		}
+	}
+	return k
 }
