@@ -119,7 +119,8 @@ type Grid struct {
 	minX, minZ float64
 	cols, rows int32
 	skin, half float64 // list reach beyond the radius; re-reference distance
-	near       float32 // half less a margin for float32 rounding (squared for the circle)
+	near       float32 // half less a margin for float32 rounding (squared for the circle) ...
+	nearBits   uint32  // ... and its bits
 
 	slotOf []int32 // by handle: slot, -1 if free
 	free   []Handle
@@ -218,6 +219,7 @@ func NewGrid(cfg Config) (*Grid, error) {
 	if g.shape == Circle {
 		g.near = float32(g.half * g.half * (1 - 1e-5))
 	}
+	g.nearBits = math.Float32bits(g.near)
 	g.cells = make([][]cellEntry, int(g.cols)*int(g.rows))
 	return g, nil
 }

@@ -1,7 +1,5 @@
 package aoi
 
-import "math"
-
 // pair is one entry of a neighbour list: the other slot, and in m the
 // index of the mirror entry (the same pair in the other's list) with two
 // bits of state seen from the list's owner: seesBit (the owner sees o) and
@@ -72,6 +70,11 @@ func (g *Grid) flip(i int32, ki uint32, e pair, bits uint32, silent bool) {
 	}
 	ch := (e.m ^ bits) & bothBits
 	hi, hj := g.body[i].h, g.body[j].h
+	if ch == bothBits { // the common case: both directions at once
+		enter := bits != 0
+		g.events = append(g.events, Event{Watcher: hi, Target: hj, Enter: enter}, Event{Watcher: hj, Target: hi, Enter: enter})
+		return
+	}
 	if ch&seesBit != 0 {
 		g.events = append(g.events, Event{Watcher: hi, Target: hj, Enter: bits&seesBit != 0})
 	}
@@ -127,22 +130,22 @@ func (g *Grid) testDense() {
 	g.pass = false
 }
 
-// rerefIfFar re-references moved slot s if it went farther than half the
-// skin from its reference, inside the test pass (see update); cursor marks
-// the slots before s as walked.
-func (g *Grid) rerefIfFar(s int32) {
+// rerefAt re-references moved slot s inside the test pass (see update);
+// cursor marks the slots before s as walked. The loops call it when far(s).
+func (g *Grid) rerefAt(s int32) {
+	g.cursor = s
+	g.reref(s)
+}
+
+// far reports whether s is farther than half the skin (less a margin for
+// the float32 rounding) from its reference. Small enough to inline.
+func (g *Grid) far(s int32) bool {
 	b, a := &g.body[s], &g.anc[s].p
 	dx, dz := b.x-a.x, b.z-a.z
-	var near bool
-	if g.shape == Circle {
-		near = float32(dx*dx)+float32(dz*dz) <= g.near
-	} else {
-		near = abs32(dx) <= math.Float32bits(g.near) && abs32(dz) <= math.Float32bits(g.near)
+	if g.shape == Circle { // the margin covers a fused multiply-add too
+		return dx*dx+dz*dz > g.near
 	}
-	if !near {
-		g.cursor = s
-		g.reref(s)
-	}
+	return max(abs32(dx), abs32(dz)) > g.nearBits
 }
 
 // walked reports whether the test pass has already tested the upper list
@@ -172,7 +175,9 @@ func (g *Grid) uniformKey() (bool, uint32) {
 func (g *Grid) testMovedSquare() {
 	body := g.body
 	for _, s := range g.movedList {
-		g.rerefIfFar(s)
+		if g.far(s) {
+			g.rerefAt(s)
+		}
 		p := body[s]
 		for k, e := range g.up[s] {
 			if bits := squareBits(p, body[e.o]); bits != e.m&bothBits {
@@ -190,7 +195,9 @@ func (g *Grid) testMovedSquare() {
 func (g *Grid) testMovedCircle() {
 	body := g.body
 	for _, s := range g.movedList {
-		g.rerefIfFar(s)
+		if g.far(s) {
+			g.rerefAt(s)
+		}
 		p := body[s]
 		for k, e := range g.up[s] {
 			if bits := circleBits(p, body[e.o]); bits != e.m&bothBits {
@@ -210,8 +217,8 @@ func (g *Grid) testDenseSquare() {
 	uni, key := g.uniformKey()
 	for i := range int32(len(g.up)) {
 		mi := moved[i>>6]>>(i&63)&1 != 0
-		if mi {
-			g.rerefIfFar(i)
+		if mi && g.far(i) {
+			g.rerefAt(i)
 		}
 		es := g.up[i]
 		if len(es) == 0 {
@@ -249,8 +256,8 @@ func (g *Grid) testDenseCircle() {
 	uni, key := g.uniformKey()
 	for i := range int32(len(g.up)) {
 		mi := moved[i>>6]>>(i&63)&1 != 0
-		if mi {
-			g.rerefIfFar(i)
+		if mi && g.far(i) {
+			g.rerefAt(i)
 		}
 		es := g.up[i]
 		if len(es) == 0 {
@@ -291,44 +298,45 @@ func (g *Grid) testDenseCircle() {
 
 //go:noinline
 func nextSquare(es []pair, k int, body []body, p body) int {
-	for ; k < len(es); k++ {
-		if e := es[k]; squareBits(p, body[e.o]) != e.m&bothBits {
-			return k
+	for j, e := range es[k:] {
+		if squareBits(p, body[e.o]) != e.m&bothBits {
+			return k + j
 		}
 	}
-	return k
+	return len(es)
 }
+
+// In the uniform scanners, t's sign is "in range", and e.m's sign the
+// stored state: they differ iff t^e.m is negative.
 
 //go:noinline
 func nextSquareUniform(es []pair, k int, body []body, p body, key uint32) int {
-	for ; k < len(es); k++ {
-		e := es[k]
+	for j, e := range es[k:] {
 		q := body[e.o]
-		if ((abs32(q.x-p.x)-key)&(abs32(q.z-p.z)-key))>>31 != e.m>>31 {
-			return k
+		if t := (abs32(q.x-p.x) - key) & (abs32(q.z-p.z) - key); int32(t^e.m) < 0 {
+			return k + j
 		}
 	}
-	return k
+	return len(es)
 }
 
 //go:noinline
 func nextCircle(es []pair, k int, body []body, p body) int {
-	for ; k < len(es); k++ {
-		if e := es[k]; circleBits(p, body[e.o]) != e.m&bothBits {
-			return k
+	for j, e := range es[k:] {
+		if circleBits(p, body[e.o]) != e.m&bothBits {
+			return k + j
 		}
 	}
-	return k
+	return len(es)
 }
 
 //go:noinline
 func nextCircleUniform(es []pair, k int, body []body, p body, key uint32) int {
-	for ; k < len(es); k++ {
-		e := es[k]
+	for j, e := range es[k:] {
 		q := body[e.o]
-		if (distCircle(q.x-p.x, q.z-p.z)-key)>>31 != e.m>>31 {
-			return k
+		if t := distCircle(q.x-p.x, q.z-p.z) - key; int32(t^e.m) < 0 {
+			return k + j
 		}
 	}
-	return k
+	return len(es)
 }

@@ -20,7 +20,10 @@ func (g *Grid) Move(h Handle, x, z float32) {
 	}
 	s := g.slotOf[h]
 	b := &g.body[s]
-	b.x, b.z = clampCoord(x), clampCoord(z)
+	if abs32(x) > math.Float32bits(MaxCoord) || abs32(z) > math.Float32bits(MaxCoord) { // also NaN
+		x, z = clampCoord(x), clampCoord(z)
+	}
+	b.x, b.z = x, z
 	if w, bit := s>>6, uint64(1)<<(s&63); g.moved[w]&bit == 0 {
 		g.moved[w] |= bit
 		g.movedList = append(g.movedList, s)
