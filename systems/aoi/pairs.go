@@ -103,31 +103,86 @@ func (g *Grid) testAll(s int32, silent bool) {
 
 // testMoved tests every pair with a moved entity, walking the moved
 // entities in slot order, each re-referenced first if it went far (see
-// update). A pair of two moved entities is tested twice, the second time
-// finding it up to date: cheaper than a check per entry when few move. The
-// flip of a lower entry rebuilds its mirror from it instead of reading the
-// partner's list, which is far in memory.
+// update): both of its lists. A pair of two moved entities is tested twice,
+// the second time finding it up to date: cheaper than a check per entry
+// when few move. The flip of a lower entry rebuilds its mirror from it
+// instead of reading the partner's list, which is far in memory.
 func (g *Grid) testMoved() {
 	g.pass, g.dense = true, false
-	if g.shape == Circle {
-		g.testMovedCircle()
-	} else {
-		g.testMovedSquare()
+	scan, key := g.scanners()
+	circle := g.shape == Circle
+	for _, s := range g.movedList {
+		if g.far(s) {
+			g.rerefAt(s)
+		}
+		p := g.body[s]
+		g.flipUpper(s, g.up[s], p, scan, key)
+		es := g.lo[s]
+		for k := 0; ; k++ {
+			if k = scan(es, k, g.body, p, key); k == len(es) {
+				break
+			}
+			e := es[k]
+			g.flip(e.o, e.m&idxMask, pair{o: s, m: uint32(k) | swapBits(e.m&bothBits)}, pairBits(g.body[e.o], p, circle), false)
+		}
 	}
 	g.pass = false
 }
 
 // testDense does testMoved's work when most entities moved, walking every
-// upper list once in slot order: the lists are read in memory order and
-// the partners, numbered in cell order, are near in memory too.
+// upper list once in slot order, each pair tested once: the lists are read
+// in memory order and the partners, numbered in cell order, are near in
+// memory too.
 func (g *Grid) testDense() {
 	g.pass, g.dense = true, true
-	if g.shape == Circle {
-		g.testDenseCircle()
-	} else {
-		g.testDenseSquare()
+	scan, key := g.scanners()
+	body, moved, circle := g.body, g.moved, g.shape == Circle
+	for i := range int32(len(g.up)) {
+		mi := moved[i>>6]>>(i&63)&1 != 0
+		if mi && g.far(i) {
+			g.rerefAt(i)
+		}
+		es := g.up[i]
+		if len(es) == 0 {
+			continue
+		}
+		p := body[i]
+		if !mi { // only the pairs whose partner moved
+			for k := 0; ; k++ {
+				if circle {
+					k = nextCircleMoved(es, k, body, p, moved)
+				} else {
+					k = nextSquareMoved(es, k, body, p, moved)
+				}
+				if k == len(es) {
+					break
+				}
+				e := es[k]
+				g.flip(i, uint32(k), e, pairBits(p, body[e.o], circle), false)
+			}
+			continue
+		}
+		for k := 0; ; k++ {
+			if k = scan(es, k, body, p, key); k == len(es) {
+				break
+			}
+			e := es[k]
+			g.flip(i, uint32(k), e, pairBits(p, body[e.o], circle), false)
+		}
 	}
 	g.pass = false
+}
+
+// flipUpper flips every upper entry of i that scan finds.
+func (g *Grid) flipUpper(i int32, es []pair, p body, scan scanner, key uint32) {
+	circle := g.shape == Circle
+	for k := 0; ; k++ {
+		if k = scan(es, k, g.body, p, key); k == len(es) {
+			return
+		}
+		e := es[k]
+		g.flip(i, uint32(k), e, pairBits(p, g.body[e.o], circle), false)
+	}
 }
 
 // rerefAt re-references moved slot s inside the test pass (see update);
@@ -168,136 +223,33 @@ func (g *Grid) uniformKey() (bool, uint32) {
 	return true, g.keyOf(g.radii[0].r)
 }
 
-// The loops are written once per shape, so that the test inlines: through
-// a function value or a type parameter's method it would be a call per
-// entry, a third of the loop's time.
+// A scanner returns the index of the first entry of es from k on whose
+// stored state the test at the current positions contradicts, or len(es);
+// p is the list's owner. The scanners are leaves, kept out of line and
+// written once per shape so that the test inlines: with no call in the
+// loop everything stays in registers (a flip called from the loop made the
+// compiler reload four values on every entry), and their callers flip what
+// they find. The uniform ones test one key (see uniformKey); the moved
+// ones skip the entries whose partner did not move.
+type scanner func(es []pair, k int, body []body, p body, key uint32) int
 
-func (g *Grid) testMovedSquare() {
-	body := g.body
-	for _, s := range g.movedList {
-		if g.far(s) {
-			g.rerefAt(s)
-		}
-		p := body[s]
-		for k, e := range g.up[s] {
-			if bits := squareBits(p, body[e.o]); bits != e.m&bothBits {
-				g.flip(s, uint32(k), e, bits, false)
-			}
-		}
-		for k, e := range g.lo[s] {
-			if bits := squareBits(body[e.o], p); bits != swapBits(e.m&bothBits) {
-				g.flip(e.o, e.m&idxMask, pair{o: s, m: uint32(k) | swapBits(e.m&bothBits)}, bits, false)
-			}
-		}
-	}
-}
-
-func (g *Grid) testMovedCircle() {
-	body := g.body
-	for _, s := range g.movedList {
-		if g.far(s) {
-			g.rerefAt(s)
-		}
-		p := body[s]
-		for k, e := range g.up[s] {
-			if bits := circleBits(p, body[e.o]); bits != e.m&bothBits {
-				g.flip(s, uint32(k), e, bits, false)
-			}
-		}
-		for k, e := range g.lo[s] {
-			if bits := circleBits(body[e.o], p); bits != swapBits(e.m&bothBits) {
-				g.flip(e.o, e.m&idxMask, pair{o: s, m: uint32(k) | swapBits(e.m&bothBits)}, bits, false)
-			}
-		}
-	}
-}
-
-func (g *Grid) testDenseSquare() {
-	body, moved := g.body, g.moved
+// scanners picks the grid's scanner for all entries, and the key of the
+// uniform ones.
+func (g *Grid) scanners() (scanner, uint32) {
 	uni, key := g.uniformKey()
-	for i := range int32(len(g.up)) {
-		mi := moved[i>>6]>>(i&63)&1 != 0
-		if mi && g.far(i) {
-			g.rerefAt(i)
-		}
-		es := g.up[i]
-		if len(es) == 0 {
-			continue
-		}
-		p := body[i]
-		if mi {
-			for k := 0; ; k++ {
-				if uni {
-					k = nextSquareUniform(es, k, body, p, key)
-				} else {
-					k = nextSquare(es, k, body, p)
-				}
-				if k == len(es) {
-					break
-				}
-				e := es[k]
-				g.flip(i, uint32(k), e, squareBits(p, body[e.o]), false)
-			}
-			continue
-		}
-		for k, e := range es {
-			if moved[e.o>>6]>>(e.o&63)&1 == 0 {
-				continue
-			}
-			if bits := squareBits(p, body[e.o]); bits != e.m&bothBits {
-				g.flip(i, uint32(k), e, bits, false)
-			}
-		}
+	switch {
+	case g.shape == Circle && uni:
+		return nextCircleUniform, key
+	case g.shape == Circle:
+		return nextCircle, key
+	case uni:
+		return nextSquareUniform, key
 	}
+	return nextSquare, key
 }
-
-func (g *Grid) testDenseCircle() {
-	body, moved := g.body, g.moved
-	uni, key := g.uniformKey()
-	for i := range int32(len(g.up)) {
-		mi := moved[i>>6]>>(i&63)&1 != 0
-		if mi && g.far(i) {
-			g.rerefAt(i)
-		}
-		es := g.up[i]
-		if len(es) == 0 {
-			continue
-		}
-		p := body[i]
-		if mi {
-			for k := 0; ; k++ {
-				if uni {
-					k = nextCircleUniform(es, k, body, p, key)
-				} else {
-					k = nextCircle(es, k, body, p)
-				}
-				if k == len(es) {
-					break
-				}
-				e := es[k]
-				g.flip(i, uint32(k), e, circleBits(p, body[e.o]), false)
-			}
-			continue
-		}
-		for k, e := range es {
-			if moved[e.o>>6]>>(e.o&63)&1 == 0 {
-				continue
-			}
-			if bits := circleBits(p, body[e.o]); bits != e.m&bothBits {
-				g.flip(i, uint32(k), e, bits, false)
-			}
-		}
-	}
-}
-
-// The scanners return the index of the first entry of es from k on whose
-// state the test at the current positions contradicts, or len(es). They
-// are leaves, kept out of line: with no call in the loop, everything stays
-// in registers (a flip called from the loop made the compiler reload four
-// values on every entry). The uniform ones test one key (see uniformKey).
 
 //go:noinline
-func nextSquare(es []pair, k int, body []body, p body) int {
+func nextSquare(es []pair, k int, body []body, p body, _ uint32) int {
 	for j, e := range es[k:] {
 		if squareBits(p, body[e.o]) != e.m&bothBits {
 			return k + j
@@ -321,7 +273,17 @@ func nextSquareUniform(es []pair, k int, body []body, p body, key uint32) int {
 }
 
 //go:noinline
-func nextCircle(es []pair, k int, body []body, p body) int {
+func nextSquareMoved(es []pair, k int, body []body, p body, moved []uint64) int {
+	for j, e := range es[k:] {
+		if moved[e.o>>6]>>(e.o&63)&1 != 0 && squareBits(p, body[e.o]) != e.m&bothBits {
+			return k + j
+		}
+	}
+	return len(es)
+}
+
+//go:noinline
+func nextCircle(es []pair, k int, body []body, p body, _ uint32) int {
 	for j, e := range es[k:] {
 		if circleBits(p, body[e.o]) != e.m&bothBits {
 			return k + j
@@ -335,6 +297,16 @@ func nextCircleUniform(es []pair, k int, body []body, p body, key uint32) int {
 	for j, e := range es[k:] {
 		q := body[e.o]
 		if t := distCircle(q.x-p.x, q.z-p.z) - key; int32(t^e.m) < 0 {
+			return k + j
+		}
+	}
+	return len(es)
+}
+
+//go:noinline
+func nextCircleMoved(es []pair, k int, body []body, p body, moved []uint64) int {
+	for j, e := range es[k:] {
+		if moved[e.o>>6]>>(e.o&63)&1 != 0 && circleBits(p, body[e.o]) != e.m&bothBits {
 			return k + j
 		}
 	}
