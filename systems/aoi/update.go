@@ -144,7 +144,7 @@ func (g *Grid) scanCells(s int32, old *vec, tok uint32) {
 				continue
 			}
 			for _, e := range g.cells[cz*g.cols+cx] {
-				if (rs != 0 || e.r != 0) && g.within(r, e.p, g.reachWith(own, rs, e.r)) && mark[e.s] != tok {
+				if mark[e.s] != tok && (rs != 0 || e.r != 0) && g.within(r, e.p, g.reachWith(own, rs, e.r)) {
 					mark[e.s] = tok
 					i, j := min(s, e.s), max(s, e.s)
 					g.link(i, j, 0)
