@@ -167,7 +167,11 @@ func (g *Grid) testDense() {
 				break
 			}
 			e := es[k]
-			g.flip(i, uint32(k), e, pairBits(p, body[e.o], circle), false)
+			bits := e.m&bothBits ^ bothBits // uniform: a symmetric pair changes both ways
+			if key == 0 {
+				bits = pairBits(p, body[e.o], circle)
+			}
+			g.flip(i, uint32(k), e, bits, false)
 		}
 	}
 	g.pass = false
@@ -234,7 +238,7 @@ func (g *Grid) uniformKey() (bool, uint32) {
 type scanner func(es []pair, k int, body []body, p body, key uint32) int
 
 // scanners picks the grid's scanner for all entries, and the key of the
-// uniform ones.
+// uniform ones (0 if the grid is not uniform).
 func (g *Grid) scanners() (scanner, uint32) {
 	uni, key := g.uniformKey()
 	switch {
