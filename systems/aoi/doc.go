@@ -43,12 +43,16 @@
 //
 // A pair is stored in both lists, split into partners with higher and lower
 // slots. When most entities moved, the update walks every upper list once in
-// slot order; otherwise it walks the lists of the moved ones. Slots are
+// slot order; otherwise it walks the lists of the moved ones. A moved entity
+// is re-referenced just before its own lists are tested, so the neighbours'
+// lists it changes are those the walk is reading. The lists are read by
+// small leaf loops that return the next entry to change; when every entity
+// has the same radius, one comparison decides both directions. Slots are
 // renumbered in cell order now and then (after many adds, removes or lists
 // outgrowing their room), so that a list's partners sit close in memory, and
-// the lists are carved from one array in that order. Handles do not change.
-// The steady state allocates nothing but the rare list that outgrows its
-// room.
+// the lists and cells are carved from one array each in that order. Handles
+// do not change. The steady state allocates nothing: a list that outgrows
+// its room takes a block another one gave up, and keeps its room.
 //
 // The skin trades the two costs: a wider one lists more pairs, tested on
 // every move, a narrower one re-references more often. Config.Skin sets it;
