@@ -118,7 +118,7 @@ type Grid struct {
 	cell, inv  float64 // cell side and its inverse
 	minX, minZ float64
 	cols, rows int32
-	skin, half float64 // list reach beyond the radius; re-reference distance
+	skin       float64 // list reach beyond the radius
 	near       float32 // half less a margin for float32 rounding (squared for the circle) ...
 	nearBits   uint32  // ... and its bits
 
@@ -213,11 +213,12 @@ func NewGrid(cfg Config) (*Grid, error) {
 		cell:  cell, inv: 1 / cell,
 		minX: float64(cfg.MinX), minZ: float64(cfg.MinZ),
 		cols: int32(max(1, math.Ceil(w/cell))), rows: int32(max(1, math.Ceil(d/cell))),
-		skin: skin, half: skin / 2,
+		skin: skin,
 	}
-	g.near = float32(g.half * (1 - 1e-5))
+	half := skin / 2 // the re-reference distance
+	g.near = float32(half * (1 - 1e-5))
 	if g.shape == Circle {
-		g.near = float32(g.half * g.half * (1 - 1e-5))
+		g.near = float32(half * half * (1 - 1e-5))
 	}
 	g.nearBits = math.Float32bits(g.near)
 	g.cells = make([][]cellEntry, int(g.cols)*int(g.rows))
