@@ -119,7 +119,7 @@ type Grid struct {
 	minX, minZ float64
 	cols, rows int32
 	skin       float64 // list reach beyond the radius
-	near       float32 // half less a margin for float32 rounding (squared for the circle) ...
+	near       float32 // half the skin less a margin for float32 rounding (squared for the circle) ...
 	nearBits   uint32  // ... and its bits
 
 	slotOf []int32 // by handle: slot, -1 if free

@@ -70,7 +70,7 @@ func (g *Grid) flip(i int32, ki uint32, e pair, bits uint32, silent bool) {
 	}
 	ch := (e.m ^ bits) & bothBits
 	hi, hj := g.body[i].h, g.body[j].h
-	if ch == bothBits { // the common case: both directions at once
+	if ch == bothBits && (bits == 0 || bits == bothBits) { // the common case: both ways at once
 		enter := bits != 0
 		g.events = append(g.events, Event{Watcher: hi, Target: hj, Enter: enter}, Event{Watcher: hj, Target: hi, Enter: enter})
 		return
