@@ -62,11 +62,12 @@ func (g *Grid) update() {
 
 // reref makes s's position its reference. It drops the pairs now beyond
 // their reach that were out of range at the last test, and lists, out of
-// range, those it brings within reach; the test that follows sets their
-// bits. A pair beyond its reach that was in range stays listed, so that its
-// leave is reported; a later reref drops it. When the partner is
-// re-referenced in the same update, the later of the two rerefs sees both
-// new references.
+// range, those it brings within reach; the test of s's lists that follows
+// sets their bits, or a test at once when the pair goes into a list the
+// pass has walked (see walked). A pair beyond its reach that was in range
+// stays listed, so that its leave is reported; a later reref drops it.
+// When the partner is re-referenced in the same update, the later of the
+// two rerefs sees both new references.
 func (g *Grid) reref(s int32) {
 	g.stats.Rerefs++
 	old := g.anc[s].p
