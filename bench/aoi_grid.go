@@ -38,8 +38,9 @@ func (a *GridAOI) Grid() *aoi.Grid { return a.g }
 // Move moves the handle.
 func (a *GridAOI) Move(id int32, x, z float32) { a.g.Move(aoi.Handle(id), x, z) }
 
-// Update applies the grid's queued moves and its pending list changes, so
-// the measured time includes all the work of the tick.
+// Update tests the pairs of the entities moved since the last Update (the
+// grid does it on the next query anyway), so the measured time includes
+// all the work of the tick.
 func (a *GridAOI) Update() { a.g.Flush() }
 
 // Neighbours appends id's interest set.
