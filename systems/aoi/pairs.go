@@ -185,7 +185,11 @@ func (g *Grid) flipUpper(i int32, es []pair, p body, scan scanner, key uint32) {
 			return
 		}
 		e := es[k]
-		g.flip(i, uint32(k), e, pairBits(p, g.body[e.o], circle), false)
+		bits := e.m&bothBits ^ bothBits // uniform: a symmetric pair changes both ways
+		if key == 0 {
+			bits = pairBits(p, g.body[e.o], circle)
+		}
+		g.flip(i, uint32(k), e, bits, false)
 	}
 }
 
