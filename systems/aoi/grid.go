@@ -115,6 +115,7 @@ type radCount struct {
 // nothing.
 type Grid struct {
 	shape      Shape
+	vector     bool    // the uniform scanners use the vector loops (see haveVector)
 	cell, inv  float64 // cell side and its inverse
 	minX, minZ float64
 	cols, rows int32
@@ -213,7 +214,7 @@ func NewGrid(cfg Config) (*Grid, error) {
 		cell:  cell, inv: 1 / cell,
 		minX: float64(cfg.MinX), minZ: float64(cfg.MinZ),
 		cols: int32(max(1, math.Ceil(w/cell))), rows: int32(max(1, math.Ceil(d/cell))),
-		skin: skin,
+		skin: skin, vector: haveVector(),
 	}
 	half := skin / 2 // the re-reference distance
 	g.near = float32(half * (1 - 1e-5))

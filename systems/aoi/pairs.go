@@ -1,5 +1,7 @@
 package aoi
 
+import "math"
+
 // pair is one entry of a neighbour list: the other slot, and in m the
 // index of the mirror entry (the same pair in the other's list) with two
 // bits of state seen from the list's owner: seesBit (the owner sees o) and
@@ -246,10 +248,14 @@ type scanner func(es []pair, k int, body []body, p body, key uint32) int
 func (g *Grid) scanners() (scanner, uint32) {
 	uni, key := g.uniformKey()
 	switch {
+	case g.shape == Circle && uni && g.vector:
+		return nextCircleVec, key
 	case g.shape == Circle && uni:
 		return nextCircleUniform, key
 	case g.shape == Circle:
 		return nextCircle, key
+	case uni && g.vector:
+		return nextSquareVec, key
 	case uni:
 		return nextSquareUniform, key
 	}
@@ -278,6 +284,27 @@ func nextSquareUniform(es []pair, k int, body []body, p body, key uint32) int {
 		}
 	}
 	return len(es)
+}
+
+// nextSquareVec and nextCircleVec are the uniform scanners with the
+// vector loops of scan_amd64.s (see haveVector).
+func nextSquareVec(es []pair, k int, body []body, p body, key uint32) int {
+	if k == len(es) {
+		return k
+	}
+	return k + scanSquareVec(&es[k], len(es)-k, &body[0], position(p), key)
+}
+
+func nextCircleVec(es []pair, k int, body []body, p body, key uint32) int {
+	if k == len(es) {
+		return k
+	}
+	return k + scanCircleVec(&es[k], len(es)-k, &body[0], position(p), key)
+}
+
+// position packs p's position as the first quadword of its body.
+func position(p body) uint64 {
+	return uint64(math.Float32bits(p.z))<<32 | uint64(math.Float32bits(p.x))
 }
 
 //go:noinline
