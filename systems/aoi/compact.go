@@ -63,6 +63,7 @@ func (g *Grid) compact() {
 			}
 		}
 	}
+	g.loStale = false // link wrote both entries of every pair
 	g.carveCells(live)
 	g.cellIdx = make([]int32, live)
 	for s := range int32(live) {

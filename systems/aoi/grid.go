@@ -146,6 +146,10 @@ type Grid struct {
 	dense     bool  // ... walking every upper list (else the moved entities')
 	cursor    int32 // ... and has walked the slots before cursor
 	events    []Event
+	// loStale: the state bits of the lower entries are not kept, the upper
+	// entries' are the truth (see staleAfter, lowerBits, syncLower).
+	loStale  bool
+	denseRun int // dense passes in a row, up to staleAfter
 
 	arena    [2][]pair       // backing arrays of up and lo (but lists that grew out)
 	spare    [2][]pair       // the arenas before the last compaction, reused
@@ -302,11 +306,14 @@ func (g *Grid) appendPairs(dst []Handle, h Handle, bit uint32) []Handle {
 	}
 	g.update()
 	s := g.slotOf[h]
-	for _, l := range [2][]pair{g.up[s], g.lo[s]} {
-		for _, e := range l {
-			if e.m&bit != 0 {
-				dst = append(dst, g.body[e.o].h)
-			}
+	for _, e := range g.up[s] {
+		if e.m&bit != 0 {
+			dst = append(dst, g.body[e.o].h)
+		}
+	}
+	for _, e := range g.lo[s] {
+		if g.lowerBits(e)&bit != 0 {
+			dst = append(dst, g.body[e.o].h)
 		}
 	}
 	return dst
@@ -389,15 +396,19 @@ func (g *Grid) Remove(h Handle) {
 	}
 	g.update()
 	s := g.slotOf[h]
-	for _, l := range [2][]pair{g.up[s], g.lo[s]} {
-		for _, e := range l {
-			if e.m&seesBit != 0 {
-				g.events = append(g.events, Event{Watcher: h, Target: g.body[e.o].h})
-			}
-			if e.m&seenBit != 0 {
-				g.events = append(g.events, Event{Watcher: g.body[e.o].h, Target: h})
-			}
+	leave := func(e pair, bits uint32) {
+		if bits&seesBit != 0 {
+			g.events = append(g.events, Event{Watcher: h, Target: g.body[e.o].h})
 		}
+		if bits&seenBit != 0 {
+			g.events = append(g.events, Event{Watcher: g.body[e.o].h, Target: h})
+		}
+	}
+	for _, e := range g.up[s] {
+		leave(e, e.m)
+	}
+	for _, e := range g.lo[s] {
+		leave(e, g.lowerBits(e))
 	}
 	for k := len(g.up[s]) - 1; k >= 0; k-- {
 		g.unpair(s, uint32(k))
@@ -430,6 +441,7 @@ func (g *Grid) reset() {
 	g.cellIdx, g.mark = g.cellIdx[:0], g.mark[:0]
 	clear(g.moved)
 	g.holes, g.disorder = 0, 0
+	g.loStale, g.denseRun = false, 0
 	g.arena = [2][]pair{}
 }
 

@@ -86,7 +86,7 @@ func (g *Grid) reref(s int32) {
 		}
 	}
 	for k := len(g.lo[s]) - 1; k >= 0; k-- {
-		if e := g.lo[s][k]; e.m&bothBits == 0 && !g.within(r, anc[e.o].p, g.reachWith(own, anc[s].r, anc[e.o].r)) {
+		if e := g.lo[s][k]; !g.within(r, anc[e.o].p, g.reachWith(own, anc[s].r, anc[e.o].r)) && g.lowerBits(e) == 0 { // the reach first: the state may be a miss away
 			g.unpair(e.o, e.m&idxMask)
 		} else {
 			mark[e.o] = tok
