@@ -47,7 +47,12 @@
 // is re-referenced just before its own lists are tested, so the neighbours'
 // lists it changes are those the walk is reading. The lists are read by
 // small leaf loops that return the next entry to change; when every entity
-// has the same radius, one comparison decides both directions. Slots are
+// has the same radius, one comparison decides both directions, and on amd64
+// with AVX2 those loops are vector code that tests four entries at a time
+// (scan_amd64.s; the purego build tag keeps the Go loops). After two dense
+// walks in a row, a pair that changes writes its state only into the upper
+// entry: the lower entry is in another list, far in memory, and only the
+// sparse walk reads its bits in place, so it rewrites them first. Slots are
 // renumbered in cell order now and then (after many adds, removes or lists
 // outgrowing their room), so that a list's partners sit close in memory, and
 // the lists and cells are carved from one array each in that order. Handles
