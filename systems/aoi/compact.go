@@ -37,29 +37,26 @@ func (g *Grid) compact() {
 	du, dl := make([]int32, live), make([]int32, live)
 	cu, cl := make([]int32, live), make([]int32, live) // each list's room so far
 	for s := range n {
-		for _, e := range g.up[s] {
-			i, j := o2n[s], o2n[e.o]
+		for _, e := range g.entries(g.up[s]) {
+			i, j := o2n[s], o2n[partner(e)]
 			du[min(i, j)]++
 			dl[max(i, j)]++
 		}
 		if ns := o2n[s]; ns >= 0 {
-			cu[ns], cl[ns] = int32(cap(g.up[s])), int32(cap(g.lo[s]))
+			cu[ns], cl[ns] = int32(g.up[s].c), int32(g.lo[s].c)
 		}
 	}
-	oldUp := g.up
-	up, ua := carve(du, cu, g.spare[0])
-	lo, la := carve(dl, cl, g.spare[1])
-	g.spare = g.arena // no list is left in them once the copy below is done
-	g.arena = [2][]pair{ua, la}
-	g.up, g.lo = up, lo
+	oldUp, oldEnt := g.up, g.ent
+	g.up, g.lo = g.carve(du, cu, dl, cl) // the upper lists first, so that the dense pass streams them
+	g.clearFree()
 	g.body, g.anc = body, anc
 	for s := range n {
-		for _, e := range oldUp[s] {
-			i, j := o2n[s], o2n[e.o]
+		for _, e := range oldEnt[oldUp[s].off : oldUp[s].off+int(oldUp[s].n)] {
+			i, j := o2n[s], o2n[partner(e)]
 			if i < j {
-				g.link(i, j, e.m&bothBits)
+				g.link(i, j, e&bothBits)
 			} else {
-				g.link(j, i, swapBits(e.m&bothBits))
+				g.link(j, i, swapBits(e&bothBits))
 			}
 		}
 	}
@@ -69,7 +66,6 @@ func (g *Grid) compact() {
 	for s := range int32(live) {
 		g.place(s)
 	}
-	g.pairs.reset()
 	g.cellPool.reset()
 	g.mark = make([]uint32, live)
 	g.token = 0
@@ -77,28 +73,38 @@ func (g *Grid) compact() {
 	g.holes, g.disorder = 0, 0
 }
 
-// carve returns empty lists over one arena in slot order, each with room
-// for its count and half more, and at least the room it had (so that a
-// list that grew once does not grow again after every compaction: in a
-// steady state, growth stops), reusing arena if it is large enough; it also
-// returns the arena.
-func carve(deg, had []int32, arena []pair) ([][]pair, []pair) {
-	room := func(s int) int { return int(max(deg[s]+deg[s]/2+4, had[s])) }
+// carve returns empty upper and lower lists over fresh arenas in slot
+// order, each with room for its count (du, dl) and half more, and at least
+// the room it had (cu, cl; so that a list that grew once does not grow again
+// after every compaction: in a steady state, growth stops). The arenas keep
+// an eighth more at their end for lists that grow. (Keeping the old arenas
+// for the next compaction would save two allocations a compaction at the
+// cost of twice the memory.)
+func (g *Grid) carve(du, cu, dl, cl []int32) (up, lo []span) {
+	room := func(deg, had []int32, s int) uint32 { return uint32(max(deg[s]+deg[s]/2+4, had[s])) }
 	total := 0
-	for s := range deg {
-		total += room(s)
+	for s := range du {
+		total += int(room(du, cu, s)) + int(room(dl, cl, s))
 	}
-	if cap(arena) < total {
-		arena = make([]pair, total+total/8)
-	}
-	out := make([][]pair, len(deg))
+	g.ent, g.mir = make([]uint32, total, total+total/8), make([]uint32, total, total+total/8)
+	up, lo = make([]span, len(du)), make([]span, len(dl))
 	off := 0
-	for s := range deg {
-		c := room(s)
-		out[s] = arena[off : off : off+c]
-		off += c
+	for s := range du {
+		up[s] = span{off: off, c: room(du, cu, s)}
+		off += int(up[s].c)
 	}
-	return out, arena
+	for s := range dl {
+		lo[s] = span{off: off, c: room(dl, cl, s)}
+		off += int(lo[s].c)
+	}
+	return up, lo
+}
+
+// clearFree forgets the blocks lists gave up (their arena is gone).
+func (g *Grid) clearFree() {
+	for c := range g.freeBlocks {
+		g.freeBlocks[c] = g.freeBlocks[c][:0]
+	}
 }
 
 // carveCells empties the cells over one array in cell order, each with

@@ -55,9 +55,12 @@
 // sparse walk reads its bits in place, so it rewrites them first. Slots are
 // renumbered in cell order now and then (after many adds, removes or lists
 // outgrowing their room), so that a list's partners sit close in memory, and
-// the lists and cells are carved from one array each in that order. Handles
-// do not change. The steady state allocates nothing: a list that outgrows
-// its room takes a block another one gave up, and keeps its room.
+// the lists and cells are carved from one array each in that order: the
+// lists' entries from one arena, the upper lists first, and their mirror
+// indices from a second at the same offsets, so that a pass streams only
+// the entries and the GC sees no pointers. Handles do not change. The steady
+// state allocates nothing: a list that outgrows its room takes a block
+// another one gave up, or the arenas' spare end, and keeps its room.
 //
 // The skin trades the two costs: a wider one lists more pairs, tested on
 // every move, a narrower one re-references more often. Config.Skin sets it;

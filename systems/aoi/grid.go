@@ -131,7 +131,7 @@ type Grid struct {
 	// neighbours sit close in memory.
 	body    []body
 	anc     []anchor
-	up, lo  [][]pair // pairs with higher slots, with lower slots
+	up, lo  []span   // pairs with higher slots, with lower slots
 	cellIdx []int32  // index in the cell's entries
 	mark    []uint32 // scratch of the scans: token of the last visit
 	token   uint32
@@ -151,13 +151,12 @@ type Grid struct {
 	loStale  bool
 	denseRun int // dense passes in a row, up to staleAfter
 
-	arena    [2][]pair       // backing arrays of up and lo (but lists that grew out)
-	spare    [2][]pair       // the arenas before the last compaction, reused
-	holes    int             // dead slots
-	disorder int             // adds, removes and lists grown out since the last compaction
-	out      []Handle        // scratch of Interest and Watchers
-	pairs    pool[pair]      // blocks of lists that grew
-	cellPool pool[cellEntry] // blocks of cells that grew
+	ent, mir   []uint32        // the lists' arenas: entries and mirror indices (see span)
+	freeBlocks [33][]int       // offsets of blocks lists gave up, by class (see regrow)
+	holes      int             // dead slots
+	disorder   int             // adds, removes and lists grown out since the last compaction
+	out        []Handle        // scratch of Interest and Watchers
+	cellPool   pool[cellEntry] // blocks of cells that grew
 
 	stats Stats
 }
@@ -306,14 +305,14 @@ func (g *Grid) appendPairs(dst []Handle, h Handle, bit uint32) []Handle {
 	}
 	g.update()
 	s := g.slotOf[h]
-	for _, e := range g.up[s] {
-		if e.m&bit != 0 {
-			dst = append(dst, g.body[e.o].h)
+	for _, e := range g.entries(g.up[s]) {
+		if e&bit != 0 {
+			dst = append(dst, g.body[partner(e)].h)
 		}
 	}
-	for _, e := range g.lo[s] {
-		if g.lowerBits(e)&bit != 0 {
-			dst = append(dst, g.body[e.o].h)
+	for k, e := range g.entries(g.lo[s]) {
+		if g.lowerBits(s, k)&bit != 0 {
+			dst = append(dst, g.body[partner(e)].h)
 		}
 	}
 	return dst
@@ -372,8 +371,8 @@ func (g *Grid) add(x, z, radius float32, silent bool) Handle {
 	g.slotOf[h] = s
 	g.body = append(g.body, body{x: x, z: z, k: g.keyOf(radius), h: h})
 	g.anc = append(g.anc, anchor{p: vec{x, z}, r: radius, cell: -1})
-	g.up = append(g.up, nil)
-	g.lo = append(g.lo, nil)
+	g.up = append(g.up, span{})
+	g.lo = append(g.lo, span{})
 	g.cellIdx = append(g.cellIdx, -1)
 	g.mark = append(g.mark, 0)
 	if len(g.moved) < (len(g.body)+63)/64 {
@@ -396,26 +395,27 @@ func (g *Grid) Remove(h Handle) {
 	}
 	g.update()
 	s := g.slotOf[h]
-	leave := func(e pair, bits uint32) {
+	leave := func(e, bits uint32) {
+		t := g.body[partner(e)].h
 		if bits&seesBit != 0 {
-			g.events = append(g.events, Event{Watcher: h, Target: g.body[e.o].h})
+			g.events = append(g.events, Event{Watcher: h, Target: t})
 		}
 		if bits&seenBit != 0 {
-			g.events = append(g.events, Event{Watcher: g.body[e.o].h, Target: h})
+			g.events = append(g.events, Event{Watcher: t, Target: h})
 		}
 	}
-	for _, e := range g.up[s] {
-		leave(e, e.m)
+	for _, e := range g.entries(g.up[s]) {
+		leave(e, e)
 	}
-	for _, e := range g.lo[s] {
-		leave(e, g.lowerBits(e))
+	for k, e := range g.entries(g.lo[s]) {
+		leave(e, g.lowerBits(s, k))
 	}
-	for k := len(g.up[s]) - 1; k >= 0; k-- {
+	for k := int(g.up[s].n) - 1; k >= 0; k-- {
 		g.unpair(s, uint32(k))
 	}
-	for k := len(g.lo[s]) - 1; k >= 0; k-- {
-		e := g.lo[s][k]
-		g.unpair(e.o, e.m&idxMask)
+	for k := int(g.lo[s].n) - 1; k >= 0; k-- {
+		a := g.lo[s].off + k
+		g.unpair(partner(g.ent[a]), g.mir[a])
 	}
 	g.unplace(s)
 	g.removeRadius(g.anc[s].r)
@@ -442,7 +442,8 @@ func (g *Grid) reset() {
 	clear(g.moved)
 	g.holes, g.disorder = 0, 0
 	g.loStale, g.denseRun = false, 0
-	g.arena = [2][]pair{}
+	g.ent, g.mir = g.ent[:0], g.mir[:0]
+	g.clearFree()
 }
 
 // SetRadius changes h's radius, emitting the events of h's interest set

@@ -1,16 +1,24 @@
 package aoi
 
-import "math"
+import (
+	"math"
+	"math/bits"
+	"slices"
+)
 
-// pair is one entry of a neighbour list: the other slot, and in m the
-// index of the mirror entry (the same pair in the other's list) with two
-// bits of state seen from the list's owner: seesBit (the owner sees o) and
-// seenBit (o sees the owner). The mirror holds the same bits swapped. The
-// index has 30 bits: a list of more than 2^30 pairs (8 GiB) is beyond any
-// machine this runs on.
-type pair struct {
-	o int32
-	m uint32
+// A neighbour list is a span of two arenas shared by all lists: its entries,
+// read by every test, are the partner's slot in the low 30 bits with two
+// bits of state seen from the list's owner: seesBit (the owner sees the
+// partner) and seenBit (the partner sees the owner). The mirror entry, the
+// same pair in the partner's list, holds the same bits swapped; its index
+// is in the mirror arena at the same offset, read only when the pair
+// changes. Splitting the two halves the bytes every pass streams, and
+// offsets instead of slices leave the GC nothing to scan or guard with
+// write barriers. Slots have 30 bits: a grid of more than 2^30 entities
+// (16 GiB of bodies alone) is beyond any machine this runs on.
+type span struct {
+	off  int    // first entry in Grid.ent and Grid.mir
+	n, c uint32 // entries, room
 }
 
 const (
@@ -23,56 +31,102 @@ const (
 // swapBits turns a pair's state into its mirror's.
 func swapBits(b uint32) uint32 { return b>>1&seenBit | b<<1&seesBit }
 
+// partner is the slot of entry e.
+func partner(e uint32) int32 { return int32(e & idxMask) }
+
+// entries and mirrors are l's two halves. They alias the arenas: a push may
+// move them.
+func (g *Grid) entries(l span) []uint32 { return g.ent[l.off : l.off+int(l.n)] }
+func (g *Grid) mirrors(l span) []uint32 { return g.mir[l.off : l.off+int(l.n)] }
+
+// push appends entry e with mirror m to l, moving l to a block twice its
+// room when it is full (reported, so that the caller can count the
+// disorder).
+func (g *Grid) push(l *span, e, m uint32) (grew bool) {
+	if l.n == l.c {
+		g.regrow(l)
+		grew = true
+	}
+	g.ent[l.off+int(l.n)], g.mir[l.off+int(l.n)] = e, m
+	l.n++
+	return grew
+}
+
+// regrow moves l to a block of twice its room (at least 4): one another
+// list gave up, else one at the arenas' end, so that in a steady state a
+// growing list allocates nothing. l's own block is given up, by class: a
+// block of room c is in class floor(log2 c) and serves any need up to
+// 1<<class.
+func (g *Grid) regrow(l *span) {
+	k := bits.Len(uint(max(2*l.c, 4) - 1))
+	size := 1 << k
+	var off int
+	if n := len(g.freeBlocks[k]); n > 0 {
+		off = g.freeBlocks[k][n-1]
+		g.freeBlocks[k] = g.freeBlocks[k][:n-1]
+	} else {
+		off = len(g.ent)
+		if off+size > cap(g.ent) { // the arenas move, by a quarter: the only allocation
+			more := max(size, off/4)
+			g.ent, g.mir = slices.Grow(g.ent, more), slices.Grow(g.mir, more)
+		}
+		g.ent, g.mir = g.ent[:off+size], g.mir[:off+size]
+	}
+	copy(g.ent[off:], g.entries(*l))
+	copy(g.mir[off:], g.mirrors(*l))
+	if l.c > 0 {
+		c := bits.Len32(l.c) - 1
+		g.freeBlocks[c] = append(g.freeBlocks[c], l.off)
+	}
+	l.off, l.c = off, uint32(size)
+}
+
 // link lists the pair i < j with the given state (seen from i).
 func (g *Grid) link(i, j int32, bits uint32) {
-	ki, kj := uint32(len(g.up[i])), uint32(len(g.lo[j]))
-	if int(ki) == cap(g.up[i]) {
+	u, v := &g.up[i], &g.lo[j]
+	ki, kj := u.n, v.n
+	if g.push(u, uint32(j)|bits, kj) {
 		g.disorder++
-		g.up[i] = g.pairs.grow(g.up[i])
 	}
-	if int(kj) == cap(g.lo[j]) {
+	if g.push(v, uint32(i)|swapBits(bits), ki) {
 		g.disorder++
-		g.lo[j] = g.pairs.grow(g.lo[j])
 	}
-	g.up[i] = append(g.up[i], pair{o: j, m: kj | bits})
-	g.lo[j] = append(g.lo[j], pair{o: i, m: ki | swapBits(bits)})
 }
 
 // unpair drops upper entry k of i and its mirror, each replaced by the last
 // entry of its list (whose mirror is told its new index).
 func (g *Grid) unpair(i int32, k uint32) {
-	e := g.up[i][k]
-	j, kj := e.o, e.m&idxMask
-	l := uint32(len(g.up[i]) - 1)
-	if k != l {
-		last := g.up[i][l]
-		g.up[i][k] = last
-		mm := &g.lo[last.o][last.m&idxMask].m
-		*mm = *mm&bothBits | k
+	ent, mir := g.ent, g.mir
+	u := &g.up[i]
+	a := u.off + int(k)
+	j, kj := partner(ent[a]), mir[a]
+	if u.n--; k != u.n {
+		z := u.off + int(u.n)
+		ent[a], mir[a] = ent[z], mir[z]
+		mir[g.lo[partner(ent[a])].off+int(mir[a])] = k
 	}
-	g.up[i] = g.up[i][:l]
-	l = uint32(len(g.lo[j]) - 1)
-	if kj != l {
-		last := g.lo[j][l]
-		g.lo[j][kj] = last
-		mm := &g.up[last.o][last.m&idxMask].m
-		*mm = *mm&bothBits | kj
+	v := &g.lo[j]
+	b := v.off + int(kj)
+	if v.n--; kj != v.n {
+		z := v.off + int(v.n)
+		ent[b], mir[b] = ent[z], mir[z]
+		mir[g.up[partner(ent[b])].off+int(mir[b])] = kj
 	}
-	g.lo[j] = g.lo[j][:l]
 }
 
-// flip stores the new state bits of upper entry ki of i (e before the
-// change) and its mirror, with the events of the directions that changed.
-func (g *Grid) flip(i int32, ki uint32, e pair, bits uint32, silent bool) {
-	j, kj := e.o, e.m&idxMask
-	g.up[i][ki].m = kj | bits
+// flip stores the new state bits of upper entry ki of i, whose partner is
+// j with the mirror at kj (unused while the lower bits are stale) and whose
+// state was old, and of its mirror, with the events of the directions that
+// changed.
+func (g *Grid) flip(i int32, ki uint32, j int32, kj, old, bits uint32, silent bool) {
+	g.ent[g.up[i].off+int(ki)] = uint32(j) | bits
 	if !g.loStale {
-		g.lo[j][kj].m = ki | swapBits(bits)
+		g.ent[g.lo[j].off+int(kj)] = uint32(i) | swapBits(bits)
 	}
 	if silent {
 		return
 	}
-	ch := (e.m ^ bits) & bothBits
+	ch := (old ^ bits) & bothBits
 	hi, hj := g.body[i].h, g.body[j].h
 	if ch == bothBits && (bits == 0 || bits == bothBits) { // the common case: both ways at once
 		enter := bits != 0
@@ -87,20 +141,33 @@ func (g *Grid) flip(i int32, ki uint32, e pair, bits uint32, silent bool) {
 	}
 }
 
+// flipAt flips upper entry k of i to bits. The mirror index is a read of
+// another array, a cache miss, so it is read only when the mirror's bits
+// are kept.
+func (g *Grid) flipAt(i int32, k int, bits uint32, silent bool) {
+	a := g.up[i].off + k
+	e, kj := g.ent[a], uint32(0)
+	if !g.loStale {
+		kj = g.mir[a]
+	}
+	g.flip(i, uint32(k), partner(e), kj, e, bits, silent)
+}
+
 // testAll tests every pair of s at the current positions.
 func (g *Grid) testAll(s int32, silent bool) {
 	circle := g.shape == Circle
 	p := g.body[s]
-	for k, e := range g.up[s] {
-		if bits := pairBits(p, g.body[e.o], circle); bits != e.m&bothBits {
-			g.flip(s, uint32(k), e, bits, silent)
+	for k, e := range g.entries(g.up[s]) {
+		if bits := pairBits(p, g.body[partner(e)], circle); bits != e&bothBits {
+			g.flipAt(s, k, bits, silent)
 		}
 	}
-	for _, e := range g.lo[s] {
-		ki := e.m & idxMask
-		u := g.up[e.o][ki]
-		if bits := pairBits(g.body[e.o], p, circle); bits != u.m&bothBits {
-			g.flip(e.o, ki, u, bits, silent)
+	l := g.lo[s]
+	for k, e := range g.entries(l) {
+		o, ki := partner(e), g.mir[l.off+k]
+		u := g.ent[g.up[o].off+int(ki)]
+		if bits := pairBits(g.body[o], p, circle); bits != u&bothBits {
+			g.flip(o, ki, s, uint32(k), u, bits, silent)
 		}
 	}
 }
@@ -122,14 +189,16 @@ func (g *Grid) testMoved() {
 			g.rerefAt(s)
 		}
 		p := g.body[s]
-		g.flipUpper(s, g.up[s], p, scan, key)
-		es := g.lo[s]
+		g.flipUpper(s, p, scan, key)
+		l := g.lo[s]
+		es, ms := g.entries(l), g.mirrors(l)
 		for k := 0; ; k++ {
 			if k = scan(es, k, g.body, p, key); k == len(es) {
 				break
 			}
 			e := es[k]
-			g.flip(e.o, e.m&idxMask, pair{o: s, m: uint32(k) | swapBits(e.m&bothBits)}, pairBits(g.body[e.o], p, circle), false)
+			o := partner(e)
+			g.flip(o, ms[k], s, uint32(k), uint32(s)|swapBits(e&bothBits), pairBits(g.body[o], p, circle), false)
 		}
 	}
 	g.pass = false
@@ -153,7 +222,7 @@ func (g *Grid) testDense() {
 		if mi && g.far(i) {
 			g.rerefAt(i)
 		}
-		es := g.up[i]
+		es := g.entries(g.up[i])
 		if len(es) == 0 {
 			continue
 		}
@@ -168,21 +237,20 @@ func (g *Grid) testDense() {
 				if k == len(es) {
 					break
 				}
-				e := es[k]
-				g.flip(i, uint32(k), e, pairBits(p, body[e.o], circle), false)
+				g.flipAt(i, k, pairBits(p, body[partner(es[k])], circle), false)
 			}
 			continue
 		}
-		for k := 0; ; k++ {
+		for k := 0; ; k++ { // flipUpper's loop, inline: a call per slot shows
 			if k = scan(es, k, body, p, key); k == len(es) {
 				break
 			}
 			e := es[k]
-			bits := e.m&bothBits ^ bothBits // uniform: a symmetric pair changes both ways
+			bits := e&bothBits ^ bothBits // uniform: a symmetric pair changes both ways
 			if key == 0 {
-				bits = pairBits(p, body[e.o], circle)
+				bits = pairBits(p, body[partner(e)], circle)
 			}
-			g.flip(i, uint32(k), e, bits, false)
+			g.flipAt(i, k, bits, false)
 		}
 	}
 	g.pass = false
@@ -194,13 +262,14 @@ func (g *Grid) testDense() {
 // only the sparse pass needs those bits in place.
 const staleAfter = 2
 
-// lowerBits is the state of lower entry e seen from its list's owner: from
-// its mirror, the upper entry, when the lower lists' bits are stale.
-func (g *Grid) lowerBits(e pair) uint32 {
+// lowerBits is the state of lower entry k of s seen from s: from its
+// mirror, the upper entry, when the lower lists' bits are stale.
+func (g *Grid) lowerBits(s int32, k int) uint32 {
+	a := g.lo[s].off + k
 	if g.loStale {
-		return swapBits(g.up[e.o][e.m&idxMask].m & bothBits)
+		return swapBits(g.ent[g.up[partner(g.ent[a])].off+int(g.mir[a])] & bothBits)
 	}
-	return e.m & bothBits
+	return g.ent[a] & bothBits
 }
 
 // syncLower writes the state bits of every lower entry from its mirror, if
@@ -209,27 +278,29 @@ func (g *Grid) syncLower() {
 	if !g.loStale {
 		return
 	}
-	for _, es := range g.up {
-		for k, e := range es {
-			g.lo[e.o][e.m&idxMask].m = uint32(k) | swapBits(e.m&bothBits)
+	for i, u := range g.up {
+		ms := g.mirrors(u)
+		for k, e := range g.entries(u) {
+			g.ent[g.lo[partner(e)].off+int(ms[k])] = uint32(i) | swapBits(e&bothBits)
 		}
 	}
 	g.loStale = false
 }
 
 // flipUpper flips every upper entry of i that scan finds.
-func (g *Grid) flipUpper(i int32, es []pair, p body, scan scanner, key uint32) {
+func (g *Grid) flipUpper(i int32, p body, scan scanner, key uint32) {
 	circle := g.shape == Circle
+	es := g.entries(g.up[i])
 	for k := 0; ; k++ {
 		if k = scan(es, k, g.body, p, key); k == len(es) {
 			return
 		}
 		e := es[k]
-		bits := e.m&bothBits ^ bothBits // uniform: a symmetric pair changes both ways
+		bits := e&bothBits ^ bothBits // uniform: a symmetric pair changes both ways
 		if key == 0 {
-			bits = pairBits(p, g.body[e.o], circle)
+			bits = pairBits(p, g.body[partner(e)], circle)
 		}
-		g.flip(i, uint32(k), e, bits, false)
+		g.flipAt(i, k, bits, false)
 	}
 }
 
@@ -279,7 +350,7 @@ func (g *Grid) uniformKey() (bool, uint32) {
 // compiler reload four values on every entry), and their callers flip what
 // they find. The uniform ones test one key (see uniformKey); the moved
 // ones skip the entries whose partner did not move.
-type scanner func(es []pair, k int, body []body, p body, key uint32) int
+type scanner func(es []uint32, k int, body []body, p body, key uint32) int
 
 // scanners picks the grid's scanner for all entries, and the key of the
 // uniform ones (0 if the grid is not uniform).
@@ -301,23 +372,23 @@ func (g *Grid) scanners() (scanner, uint32) {
 }
 
 //go:noinline
-func nextSquare(es []pair, k int, body []body, p body, _ uint32) int {
+func nextSquare(es []uint32, k int, body []body, p body, _ uint32) int {
 	for j, e := range es[k:] {
-		if squareBits(p, body[e.o]) != e.m&bothBits {
+		if squareBits(p, body[e&idxMask]) != e&bothBits {
 			return k + j
 		}
 	}
 	return len(es)
 }
 
-// In the uniform scanners, t's sign is "in range", and e.m's sign the
-// stored state: they differ iff t^e.m is negative.
+// In the uniform scanners, t's sign is "in range", and e's sign the stored
+// state: they differ iff t^e is negative.
 
 //go:noinline
-func nextSquareUniform(es []pair, k int, body []body, p body, key uint32) int {
+func nextSquareUniform(es []uint32, k int, body []body, p body, key uint32) int {
 	for j, e := range es[k:] {
-		q := body[e.o]
-		if t := (abs32(q.x-p.x) - key) & (abs32(q.z-p.z) - key); int32(t^e.m) < 0 {
+		q := body[e&idxMask]
+		if t := (abs32(q.x-p.x) - key) & (abs32(q.z-p.z) - key); int32(t^e) < 0 {
 			return k + j
 		}
 	}
@@ -326,14 +397,14 @@ func nextSquareUniform(es []pair, k int, body []body, p body, key uint32) int {
 
 // nextSquareVec and nextCircleVec are the uniform scanners with the
 // vector loops of scan_amd64.s (see haveVector).
-func nextSquareVec(es []pair, k int, body []body, p body, key uint32) int {
+func nextSquareVec(es []uint32, k int, body []body, p body, key uint32) int {
 	if k == len(es) {
 		return k
 	}
 	return k + scanSquareVec(&es[k], len(es)-k, &body[0], position(p), key)
 }
 
-func nextCircleVec(es []pair, k int, body []body, p body, key uint32) int {
+func nextCircleVec(es []uint32, k int, body []body, p body, key uint32) int {
 	if k == len(es) {
 		return k
 	}
@@ -346,9 +417,9 @@ func position(p body) uint64 {
 }
 
 //go:noinline
-func nextSquareMoved(es []pair, k int, body []body, p body, moved []uint64) int {
+func nextSquareMoved(es []uint32, k int, body []body, p body, moved []uint64) int {
 	for j, e := range es[k:] {
-		if moved[e.o>>6]>>(e.o&63)&1 != 0 && squareBits(p, body[e.o]) != e.m&bothBits {
+		if o := e & idxMask; moved[o>>6]>>(o&63)&1 != 0 && squareBits(p, body[o]) != e&bothBits {
 			return k + j
 		}
 	}
@@ -356,9 +427,9 @@ func nextSquareMoved(es []pair, k int, body []body, p body, moved []uint64) int 
 }
 
 //go:noinline
-func nextCircle(es []pair, k int, body []body, p body, _ uint32) int {
+func nextCircle(es []uint32, k int, body []body, p body, _ uint32) int {
 	for j, e := range es[k:] {
-		if circleBits(p, body[e.o]) != e.m&bothBits {
+		if circleBits(p, body[e&idxMask]) != e&bothBits {
 			return k + j
 		}
 	}
@@ -366,10 +437,10 @@ func nextCircle(es []pair, k int, body []body, p body, _ uint32) int {
 }
 
 //go:noinline
-func nextCircleUniform(es []pair, k int, body []body, p body, key uint32) int {
+func nextCircleUniform(es []uint32, k int, body []body, p body, key uint32) int {
 	for j, e := range es[k:] {
-		q := body[e.o]
-		if t := distCircle(q.x-p.x, q.z-p.z) - key; int32(t^e.m) < 0 {
+		q := body[e&idxMask]
+		if t := distCircle(q.x-p.x, q.z-p.z) - key; int32(t^e) < 0 {
 			return k + j
 		}
 	}
@@ -377,9 +448,9 @@ func nextCircleUniform(es []pair, k int, body []body, p body, key uint32) int {
 }
 
 //go:noinline
-func nextCircleMoved(es []pair, k int, body []body, p body, moved []uint64) int {
+func nextCircleMoved(es []uint32, k int, body []body, p body, moved []uint64) int {
 	for j, e := range es[k:] {
-		if moved[e.o>>6]>>(e.o&63)&1 != 0 && circleBits(p, body[e.o]) != e.m&bothBits {
+		if o := e & idxMask; moved[o>>6]>>(o&63)&1 != 0 && circleBits(p, body[o]) != e&bothBits {
 			return k + j
 		}
 	}

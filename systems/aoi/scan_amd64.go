@@ -17,7 +17,7 @@ func haveVector() bool { return cpu.X86.HasAVX2 }
 // scanners' bounds checks assert and TestVectorScanners compares.
 //
 //go:noescape
-func scanSquareVec(es *pair, n int, body *body, pxz uint64, key uint32) int
+func scanSquareVec(es *uint32, n int, body *body, pxz uint64, key uint32) int
 
 //go:noescape
-func scanCircleVec(es *pair, n int, body *body, pxz uint64, key uint32) int
+func scanCircleVec(es *uint32, n int, body *body, pxz uint64, key uint32) int

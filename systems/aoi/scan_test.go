@@ -10,7 +10,7 @@ import (
 // scanCase is a list with its partners' bodies, the owner and a key, for
 // comparing the vector scanners with the Go ones.
 type scanCase struct {
-	es   []pair
+	es   []uint32
 	body []body
 	p    body
 	key  uint32
@@ -51,9 +51,9 @@ func newScanCase(src func() uint32, circle bool) scanCase {
 		}
 		c.body[i] = body{x: c.p.x + dx, z: c.p.z + dz, h: Handle(i)}
 	}
-	c.es = make([]pair, src()%40)
+	c.es = make([]uint32, src()%40)
 	for i := range c.es {
-		c.es[i] = pair{o: int32(src() % uint32(len(c.body))), m: src()&bothBits | src()&idxMask}
+		c.es[i] = src()%uint32(len(c.body)) | src()&bothBits
 	}
 	return c
 }
@@ -87,7 +87,8 @@ func TestVectorScanners(t *testing.T) {
 	// A list that agrees everywhere must be walked to its end.
 	c := newScanCase(rng.Uint32, false)
 	for k, e := range c.es {
-		c.es[k].m = e.m&idxMask | squareBits(body{x: c.p.x, z: c.p.z, k: c.key}, body{x: c.body[e.o].x, z: c.body[e.o].z, k: c.key})
+		q := c.body[partner(e)]
+		c.es[k] = e&idxMask | squareBits(body{x: c.p.x, z: c.p.z, k: c.key}, body{x: q.x, z: q.z, k: c.key})
 	}
 	if got := nextSquareVec(c.es, 0, c.body, c.p, c.key); got != len(c.es) {
 		t.Fatalf("agreeing list: stopped at %d of %d", got, len(c.es))

@@ -78,18 +78,21 @@ func (g *Grid) reref(s int32) {
 	tok := g.nextToken()
 	mark, anc := g.mark, g.anc
 	own := g.reachOf(anc[s].r)
-	for k := len(g.up[s]) - 1; k >= 0; k-- { // backwards: a removal moves an entry already seen
-		if e := g.up[s][k]; e.m&bothBits == 0 && !g.within(r, anc[e.o].p, g.reachWith(own, anc[s].r, anc[e.o].r)) {
+	for k := int(g.up[s].n) - 1; k >= 0; k-- { // backwards: a removal moves an entry already seen
+		e := g.ent[g.up[s].off+k]
+		if o := partner(e); e&bothBits == 0 && !g.within(r, anc[o].p, g.reachWith(own, anc[s].r, anc[o].r)) {
 			g.unpair(s, uint32(k))
 		} else {
-			mark[e.o] = tok
+			mark[o] = tok
 		}
 	}
-	for k := len(g.lo[s]) - 1; k >= 0; k-- {
-		if e := g.lo[s][k]; !g.within(r, anc[e.o].p, g.reachWith(own, anc[s].r, anc[e.o].r)) && g.lowerBits(e) == 0 { // the reach first: the state may be a miss away
-			g.unpair(e.o, e.m&idxMask)
+	for k := int(g.lo[s].n) - 1; k >= 0; k-- {
+		// The reach first: while the lower bits are stale, the state is a miss away.
+		a := g.lo[s].off + k
+		if o := partner(g.ent[a]); !g.within(r, anc[o].p, g.reachWith(own, anc[s].r, anc[o].r)) && g.lowerBits(s, k) == 0 {
+			g.unpair(o, g.mir[a])
 		} else {
-			mark[e.o] = tok
+			mark[o] = tok
 		}
 	}
 	mark[s] = tok
@@ -100,9 +103,9 @@ func (g *Grid) reref(s int32) {
 // and SetRadius with a larger radius).
 func (g *Grid) scan(s int32) {
 	tok := g.nextToken()
-	for _, l := range [2][]pair{g.up[s], g.lo[s]} {
+	for _, l := range [2][]uint32{g.entries(g.up[s]), g.entries(g.lo[s])} {
 		for _, e := range l {
-			g.mark[e.o] = tok
+			g.mark[partner(e)] = tok
 		}
 	}
 	g.mark[s] = tok
@@ -150,9 +153,8 @@ func (g *Grid) scanCells(s int32, old *vec, tok uint32) {
 					i, j := min(s, e.s), max(s, e.s)
 					g.link(i, j, 0)
 					if g.walked(i) {
-						k := uint32(len(g.up[i]) - 1)
 						if bits := pairBits(g.body[i], g.body[j], circle); bits != 0 {
-							g.flip(i, k, g.up[i][k], bits, false)
+							g.flipAt(i, int(g.up[i].n)-1, bits, false)
 						}
 					}
 				}
