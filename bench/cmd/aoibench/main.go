@@ -6,7 +6,8 @@
 //
 //	go run ./bench/cmd/aoibench [-json] [-workload W3] [-impl ecsworld] [-budget 2s]
 //
-// Method: insert all entities, run warm-up ticks (not measured), then measure
+// Method: insert all entities, run warm-up ticks (not measured: up to
+// bench.AOIWarmTicks while they fit in five times the budget), then measure
 // full ticks (every entity moves once per tick, in id order) until the row's
 // time budget is spent; when a single tick would blow the budget (brute force
 // on big workloads), a partial tick of fewer moves is measured instead.
