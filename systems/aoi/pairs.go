@@ -241,6 +241,21 @@ func (g *Grid) testDense() {
 			}
 			continue
 		}
+		if vec := g.vector && key != 0; vec { // the vector scanners, called directly: no func value, no wrapper
+			pos := position(p)
+			for k := 0; k < len(es); k++ {
+				if circle {
+					k += scanCircleVec(&es[k], len(es)-k, &body[0], pos, key)
+				} else {
+					k += scanSquareVec(&es[k], len(es)-k, &body[0], pos, key)
+				}
+				if k == len(es) {
+					break
+				}
+				g.flipAt(i, k, es[k]&bothBits^bothBits, false) // uniform: a symmetric pair changes both ways
+			}
+			continue
+		}
 		for k := 0; ; k++ { // flipUpper's loop, inline: a call per slot shows
 			if k = scan(es, k, body, p, key); k == len(es) {
 				break
