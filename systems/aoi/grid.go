@@ -36,6 +36,9 @@ const (
 	MaxRadius = 1e18
 	// MaxCells bounds the cell array.
 	MaxCells = 1 << 24
+	// MaxEntities bounds the live entities of a grid: a list entry keeps
+	// the partner's slot in 30 bits.
+	MaxEntities = 1 << 30
 	// DefaultRadiusHint is the radius NewGrid tunes the grid for when
 	// Config.RadiusHint is not set.
 	DefaultRadiusHint = 100
@@ -116,6 +119,7 @@ type radCount struct {
 type Grid struct {
 	shape      Shape
 	vector     bool    // the uniform scanners use the vector loops (see haveVector)
+	maxSlots   int     // MaxEntities (less in tests)
 	cell, inv  float64 // cell side and its inverse
 	minX, minZ float64
 	cols, rows int32
@@ -217,7 +221,7 @@ func NewGrid(cfg Config) (*Grid, error) {
 		cell:  cell, inv: 1 / cell,
 		minX: float64(cfg.MinX), minZ: float64(cfg.MinZ),
 		cols: int32(max(1, math.Ceil(w/cell))), rows: int32(max(1, math.Ceil(d/cell))),
-		skin: skin, vector: haveVector(),
+		skin: skin, vector: haveVector(), maxSlots: MaxEntities,
 	}
 	half := skin / 2 // the re-reference distance
 	g.near = float32(half * (1 - 1e-5))
@@ -348,7 +352,8 @@ func (g *Grid) Flush() { g.update() }
 
 // Add inserts an entity at (x, z) with the given radius and returns its
 // handle. It emits the enter events of every pair now in range, in both
-// directions as the radii dictate.
+// directions as the radii dictate. A grid that holds MaxEntities already
+// returns -1, an invalid handle.
 func (g *Grid) Add(x, z, radius float32) Handle { return g.add(x, z, radius, false) }
 
 // AddSilent is Add without events: the neighbour sets are built the same way.
@@ -358,6 +363,12 @@ func (g *Grid) AddSilent(x, z, radius float32) Handle { return g.add(x, z, radiu
 
 func (g *Grid) add(x, z, radius float32, silent bool) Handle {
 	g.update()
+	if len(g.body) >= g.maxSlots { // slots have 30 bits (see span)
+		if g.holes == 0 {
+			return -1
+		}
+		g.compact()
+	}
 	x, z, radius = clampCoord(x), clampCoord(z), clampRadius(radius)
 	var h Handle
 	if n := len(g.free); n > 0 {

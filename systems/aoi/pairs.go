@@ -66,7 +66,7 @@ func (g *Grid) regrow(l *span) {
 		g.freeBlocks[k] = g.freeBlocks[k][:n-1]
 	} else {
 		off = len(g.ent)
-		if off+size > cap(g.ent) { // the arenas move, by a quarter: the only allocation
+		if off+size > min(cap(g.ent), cap(g.mir)) { // the arenas move, by a quarter: the only allocation
 			more := max(size, off/4)
 			g.ent, g.mir = slices.Grow(g.ent, more), slices.Grow(g.mir, more)
 		}

@@ -2,11 +2,12 @@ package aoi
 
 import "math/bits"
 
-// pool recycles the backing arrays of lists and cells that outgrew their
-// room, by capacity class (a block of capacity c is in class floor(log2 c)
-// and serves any need up to 1<<class), so that in a steady state a growing
-// list takes a block another one gave up instead of allocating. compact
-// empties it: the arenas the blocks may point into are reused.
+// pool recycles the backing arrays of cells that outgrew their room, by
+// capacity class (a block of capacity c is in class floor(log2 c) and
+// serves any need up to 1<<class), so that in a steady state a growing cell
+// takes a block another one gave up instead of allocating. compact empties
+// it: the arena the blocks may point into is reused. (The lists recycle
+// their blocks within their own arenas: see regrow.)
 type pool[T any] struct {
 	free [64][][]T
 }
