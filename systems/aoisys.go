@@ -679,7 +679,7 @@ func (sp *aoiSpace) run() {
 	}
 	sp.translate()
 	for _, op := range sp.removes {
-		sp.byH[op.h] = nil
+		sp.clearHandle(op.h)
 	}
 	for _, op := range sp.changes {
 		if op.kind == opRadius {
@@ -724,11 +724,22 @@ func (sp *aoiSpace) coalesce() {
 	sp.out = out
 }
 
+// setHandle records m as the member of handle h.
 func (sp *aoiSpace) setHandle(h aoi.Handle, m *aoiMember) {
+	if h < 0 { // a grid at aoi.MaxEntities: the member stays out of AOI
+		return
+	}
 	for int(h) >= len(sp.byH) {
 		sp.byH = append(sp.byH, nil)
 	}
 	sp.byH[h] = m
+}
+
+// clearHandle forgets the member of handle h (none for an invalid one).
+func (sp *aoiSpace) clearHandle(h aoi.Handle) {
+	if h >= 0 && int(h) < len(sp.byH) {
+		sp.byH[h] = nil
+	}
 }
 
 // translate turns the grid's events into entity events, dropping those of
@@ -775,7 +786,7 @@ func (a *AOI) RebuildSilent(space *ecs.Entity) error {
 		if m := a.members[e.ID()]; m != nil && m.sp != nil {
 			m.sp.grid.Remove(m.h)
 			m.sp.grid.ResetEvents()
-			m.sp.byH[m.h] = nil
+			m.sp.clearHandle(m.h)
 		}
 		p := e.Pos()
 		m := &aoiMember{e: e, id: e.ID(), sp: sp, x: p.X, z: p.Z, r: e.AOIRadius()}
