@@ -241,7 +241,7 @@ func (g *Grid) testDense() {
 			}
 			continue
 		}
-		if vec := g.vector && key != 0; vec { // the vector scanners, called directly: no func value, no wrapper
+		if g.vector && key != 0 { // the vector scanners, called directly: no func value, no wrapper
 			pos := position(p)
 			for k := 0; k < len(es); k++ {
 				if circle {
