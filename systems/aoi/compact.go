@@ -73,12 +73,12 @@ func (g *Grid) compact() {
 	g.holes, g.disorder = 0, 0
 }
 
-// carve returns empty upper and lower lists over fresh arenas in slot
+// carve returns empty upper and lower lists over a fresh arena in slot
 // order, each with room for its count (du, dl) and half more, and at least
 // the room it had (cu, cl; so that a list that grew once does not grow again
-// after every compaction: in a steady state, growth stops). The arenas keep
-// an eighth more at their end for lists that grow. (Keeping the old arenas
-// for the next compaction would save two allocations a compaction at the
+// after every compaction: in a steady state, growth stops). The arena keeps
+// an eighth more at its end for lists that grow. (Keeping the old arena
+// for the next compaction would save an allocation a compaction at the
 // cost of twice the memory.)
 func (g *Grid) carve(du, cu, dl, cl []int32) (up, lo []span) {
 	room := func(deg, had []int32, s int) uint32 { return uint32(max(deg[s]+deg[s]/2+4, had[s])) }
@@ -86,7 +86,7 @@ func (g *Grid) carve(du, cu, dl, cl []int32) (up, lo []span) {
 	for s := range du {
 		total += int(room(du, cu, s)) + int(room(dl, cl, s))
 	}
-	g.ent, g.mir = make([]uint32, total, total+total/8), make([]uint32, total, total+total/8)
+	g.ent = make([]uint32, total, total+total/8)
 	up, lo = make([]span, len(du)), make([]span, len(dl))
 	off := 0
 	for s := range du {

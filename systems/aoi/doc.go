@@ -36,10 +36,10 @@
 // an entity has gone farther than half the skin, it is re-referenced: its
 // list drops the pairs now beyond their reach and gains those now within,
 // found in the cells of a uniform grid of reference positions, skipping the
-// cells its old reach covered. A list entry holds the partner, a bit per
-// direction and the index of the same pair in the partner's list, so a pair
-// that comes into range or leaves is two stores and an event, and a pair
-// leaves a list in constant time.
+// cells its old reach covered. A list entry holds the partner and a bit per
+// direction, so a pair that comes into range or leaves is a store or two
+// and an event; the same pair's entry in the partner's list is found by a
+// vector search of that list, a short sequential read.
 //
 // A pair is stored in both lists, split into partners with higher and lower
 // slots. When most entities moved, the update walks every upper list once in
@@ -49,18 +49,20 @@
 // small leaf loops that return the next entry to change; when every entity
 // has the same radius, one comparison decides both directions, and on amd64
 // with AVX2 those loops are vector code that tests four entries at a time
-// (scan_amd64.s; the purego build tag keeps the Go loops). After two dense
+// (scan_amd64.s; the purego build tag keeps the Go loops). There the dense
+// walk over all slots is one such loop, which flips the pairs it finds and
+// returns to Go only to re-reference an entity or to test a slot that did
+// not move. After two dense
 // walks in a row, a pair that changes writes its state only into the upper
 // entry: the lower entry is in another list, far in memory, and only the
 // sparse walk reads its bits in place, so it rewrites them first. Slots are
 // renumbered in cell order now and then (after many adds, removes or lists
 // outgrowing their room), so that a list's partners sit close in memory, and
 // the lists and cells are carved from one array each in that order: the
-// lists' entries from one arena, the upper lists first, and their mirror
-// indices from a second at the same offsets, so that a pass streams only
-// the entries and the GC sees no pointers. Handles do not change. The steady
+// lists from one arena, the upper lists first, so that a pass streams them
+// in order and the GC sees no pointers. Handles do not change. The steady
 // state allocates nothing: a list that outgrows its room takes a block
-// another one gave up, or the arenas' spare end, and keeps its room.
+// another one gave up, or the arena's spare end, and keeps its room.
 //
 // The skin trades the two costs: a wider one lists more pairs, tested on
 // every move, a narrower one re-references more often. Config.Skin sets it;

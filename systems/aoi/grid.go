@@ -155,7 +155,7 @@ type Grid struct {
 	loStale  bool
 	denseRun int // dense passes in a row, up to staleAfter
 
-	ent, mir   []uint32        // the lists' arenas: entries and mirror indices (see span)
+	ent        []uint32        // the lists' arena (see span)
 	freeBlocks [33][]int       // offsets of blocks lists gave up, by class (see regrow)
 	holes      int             // dead slots
 	disorder   int             // adds, removes and lists grown out since the last compaction
@@ -425,8 +425,8 @@ func (g *Grid) Remove(h Handle) {
 		g.unpair(s, uint32(k))
 	}
 	for k := int(g.lo[s].n) - 1; k >= 0; k-- {
-		a := g.lo[s].off + k
-		g.unpair(partner(g.ent[a]), g.mir[a])
+		o := partner(g.ent[g.lo[s].off+k])
+		g.unpairAt(o, g.find(g.up[o], s), s, uint32(k))
 	}
 	g.unplace(s)
 	g.removeRadius(g.anc[s].r)
@@ -453,7 +453,7 @@ func (g *Grid) reset() {
 	clear(g.moved)
 	g.holes, g.disorder = 0, 0
 	g.loStale, g.denseRun = false, 0
-	g.ent, g.mir = g.ent[:0], g.mir[:0]
+	g.ent = g.ent[:0]
 	g.clearFree()
 }
 

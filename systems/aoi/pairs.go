@@ -4,20 +4,25 @@ import (
 	"math"
 	"math/bits"
 	"slices"
+	"unsafe"
 )
 
-// A neighbour list is a span of two arenas shared by all lists: its entries,
-// read by every test, are the partner's slot in the low 30 bits with two
-// bits of state seen from the list's owner: seesBit (the owner sees the
-// partner) and seenBit (the partner sees the owner). The mirror entry, the
-// same pair in the partner's list, holds the same bits swapped; its index
-// is in the mirror arena at the same offset, read only when the pair
-// changes. Splitting the two halves the bytes every pass streams, and
-// offsets instead of slices leave the GC nothing to scan or guard with
-// write barriers. Slots have 30 bits: a grid of more than 2^30 entities
-// (16 GiB of bodies alone) is beyond any machine this runs on.
+// A neighbour list is a span of one arena shared by all lists. An entry is
+// the partner's slot in the low 30 bits with two bits of state seen from
+// the list's owner: seesBit (the owner sees the partner) and seenBit (the
+// partner sees the owner). A pair i < j is in the upper list of i and the
+// lower list of j, whose entry holds the same bits swapped. The upper
+// entry is the truth; the lower one's bits may be stale (see
+// Grid.loStale). Neither entry knows where the other is: a change that
+// needs it finds it in the partner's list (see find), a short sequential
+// read, where an index kept beside every entry cost a second arena, a miss
+// of its own on every change and a fix-up of the entry moved into a
+// removed one's place. Offsets instead of slices leave the GC nothing to
+// scan or guard with write barriers. Slots have 30 bits: a grid of more
+// than 2^30 entities (16 GiB of bodies alone) is beyond any machine this
+// runs on.
 type span struct {
-	off  int    // first entry in Grid.ent and Grid.mir
+	off  int    // first entry in Grid.ent
 	n, c uint32 // entries, room
 }
 
@@ -34,26 +39,44 @@ func swapBits(b uint32) uint32 { return b>>1&seenBit | b<<1&seesBit }
 // partner is the slot of entry e.
 func partner(e uint32) int32 { return int32(e & idxMask) }
 
-// entries and mirrors are l's two halves. They alias the arenas: a push may
-// move them.
+// entries is l's entries. It aliases the arena: a push may move it.
 func (g *Grid) entries(l span) []uint32 { return g.ent[l.off : l.off+int(l.n)] }
-func (g *Grid) mirrors(l span) []uint32 { return g.mir[l.off : l.off+int(l.n)] }
 
-// push appends entry e with mirror m to l, moving l to a block twice its
-// room when it is full (reported, so that the caller can count the
-// disorder).
-func (g *Grid) push(l *span, e, m uint32) (grew bool) {
+// find returns the index of the entry of l whose partner is slot s. The
+// pair is listed (the lists' invariant), so it is found.
+func (g *Grid) find(l span, s int32) uint32 {
+	es := g.entries(l)
+	k := len(es)
+	if g.vector && k > 0 {
+		k = findVec(&es[0], k, uint32(s))
+	} else {
+		for j, e := range es {
+			if e&idxMask == uint32(s) {
+				k = j
+				break
+			}
+		}
+	}
+	if k == len(es) {
+		panic("aoi: a pair is missing from its partner's list") // a broken invariant, not input
+	}
+	return uint32(k)
+}
+
+// push appends entry e to l, moving l to a block twice its room when it is
+// full (reported, so that the caller can count the disorder).
+func (g *Grid) push(l *span, e uint32) (grew bool) {
 	if l.n == l.c {
 		g.regrow(l)
 		grew = true
 	}
-	g.ent[l.off+int(l.n)], g.mir[l.off+int(l.n)] = e, m
+	g.ent[l.off+int(l.n)] = e
 	l.n++
 	return grew
 }
 
 // regrow moves l to a block of twice its room (at least 4): one another
-// list gave up, else one at the arenas' end, so that in a steady state a
+// list gave up, else one at the arena's end, so that in a steady state a
 // growing list allocates nothing. l's own block is given up, by class: a
 // block of room c is in class floor(log2 c) and serves any need up to
 // 1<<class.
@@ -66,14 +89,12 @@ func (g *Grid) regrow(l *span) {
 		g.freeBlocks[k] = g.freeBlocks[k][:n-1]
 	} else {
 		off = len(g.ent)
-		if off+size > min(cap(g.ent), cap(g.mir)) { // the arenas move, by a quarter: the only allocation
-			more := max(size, off/4)
-			g.ent, g.mir = slices.Grow(g.ent, more), slices.Grow(g.mir, more)
+		if off+size > cap(g.ent) { // the arena moves, by a quarter: the only allocation
+			g.ent = slices.Grow(g.ent, max(size, off/4))
 		}
-		g.ent, g.mir = g.ent[:off+size], g.mir[:off+size]
+		g.ent = g.ent[:off+size]
 	}
 	copy(g.ent[off:], g.entries(*l))
-	copy(g.mir[off:], g.mirrors(*l))
 	if l.c > 0 {
 		c := bits.Len32(l.c) - 1
 		g.freeBlocks[c] = append(g.freeBlocks[c], l.off)
@@ -83,35 +104,31 @@ func (g *Grid) regrow(l *span) {
 
 // link lists the pair i < j with the given state (seen from i).
 func (g *Grid) link(i, j int32, bits uint32) {
-	u, v := &g.up[i], &g.lo[j]
-	ki, kj := u.n, v.n
-	if g.push(u, uint32(j)|bits, kj) {
+	if g.push(&g.up[i], uint32(j)|bits) {
 		g.disorder++
 	}
-	if g.push(v, uint32(i)|swapBits(bits), ki) {
+	if g.push(&g.lo[j], uint32(i)|swapBits(bits)) {
 		g.disorder++
 	}
 }
 
-// unpair drops upper entry k of i and its mirror, each replaced by the last
-// entry of its list (whose mirror is told its new index).
+// unpair drops upper entry k of i and its mirror.
 func (g *Grid) unpair(i int32, k uint32) {
-	ent, mir := g.ent, g.mir
-	u := &g.up[i]
-	a := u.off + int(k)
-	j, kj := partner(ent[a]), mir[a]
-	if u.n--; k != u.n {
-		z := u.off + int(u.n)
-		ent[a], mir[a] = ent[z], mir[z]
-		mir[g.lo[partner(ent[a])].off+int(mir[a])] = k
-	}
-	v := &g.lo[j]
-	b := v.off + int(kj)
-	if v.n--; kj != v.n {
-		z := v.off + int(v.n)
-		ent[b], mir[b] = ent[z], mir[z]
-		mir[g.up[partner(ent[b])].off+int(mir[b])] = kj
-	}
+	j := partner(g.ent[g.up[i].off+int(k)])
+	g.unpairAt(i, k, j, g.find(g.lo[j], i))
+}
+
+// unpairAt drops upper entry ki of i and lower entry kj of j, its mirror,
+// each replaced by the last entry of its list.
+func (g *Grid) unpairAt(i int32, ki uint32, j int32, kj uint32) {
+	g.drop(&g.up[i], ki)
+	g.drop(&g.lo[j], kj)
+}
+
+// drop replaces entry k of l by its last.
+func (g *Grid) drop(l *span, k uint32) {
+	l.n--
+	g.ent[l.off+int(k)] = g.ent[l.off+int(l.n)]
 }
 
 // flip stores the new state bits of upper entry ki of i, whose partner is
@@ -141,16 +158,15 @@ func (g *Grid) flip(i int32, ki uint32, j int32, kj, old, bits uint32, silent bo
 	}
 }
 
-// flipAt flips upper entry k of i to bits. The mirror index is a read of
-// another array, a cache miss, so it is read only when the mirror's bits
-// are kept.
+// flipAt flips upper entry k of i to bits. The mirror is in another list,
+// far in memory, so it is looked for only when the lower bits are kept.
 func (g *Grid) flipAt(i int32, k int, bits uint32, silent bool) {
-	a := g.up[i].off + k
-	e, kj := g.ent[a], uint32(0)
+	e, kj := g.ent[g.up[i].off+k], uint32(0)
+	j := partner(e)
 	if !g.loStale {
-		kj = g.mir[a]
+		kj = g.find(g.lo[j], i)
 	}
-	g.flip(i, uint32(k), partner(e), kj, e, bits, silent)
+	g.flip(i, uint32(k), j, kj, e, bits, silent)
 }
 
 // testAll tests every pair of s at the current positions.
@@ -162,9 +178,9 @@ func (g *Grid) testAll(s int32, silent bool) {
 			g.flipAt(s, k, bits, silent)
 		}
 	}
-	l := g.lo[s]
-	for k, e := range g.entries(l) {
-		o, ki := partner(e), g.mir[l.off+k]
+	for k, e := range g.entries(g.lo[s]) {
+		o := partner(e)
+		ki := g.find(g.up[o], s)
 		u := g.ent[g.up[o].off+int(ki)]
 		if bits := pairBits(g.body[o], p, circle); bits != u&bothBits {
 			g.flip(o, ki, s, uint32(k), u, bits, silent)
@@ -176,8 +192,8 @@ func (g *Grid) testAll(s int32, silent bool) {
 // entities in slot order, each re-referenced first if it went far (see
 // update): both of its lists. A pair of two moved entities is tested twice,
 // the second time finding it up to date: cheaper than a check per entry
-// when few move. The flip of a lower entry rebuilds its mirror from it
-// instead of reading the partner's list, which is far in memory.
+// when few move. The flip of a lower entry rebuilds the upper one from it
+// instead of reading it.
 func (g *Grid) testMoved() {
 	g.syncLower()
 	g.denseRun = 0
@@ -190,15 +206,13 @@ func (g *Grid) testMoved() {
 		}
 		p := g.body[s]
 		g.flipUpper(s, p, scan, key)
-		l := g.lo[s]
-		es, ms := g.entries(l), g.mirrors(l)
+		es := g.entries(g.lo[s])
 		for k := 0; ; k++ {
 			if k = scan(es, k, g.body, p, key); k == len(es) {
 				break
 			}
-			e := es[k]
-			o := partner(e)
-			g.flip(o, ms[k], s, uint32(k), uint32(s)|swapBits(e&bothBits), pairBits(g.body[o], p, circle), false)
+			o := partner(es[k])
+			g.flip(o, g.find(g.up[o], s), s, uint32(k), uint32(s)|swapBits(es[k]&bothBits), pairBits(g.body[o], p, circle), false)
 		}
 	}
 	g.pass = false
@@ -216,46 +230,22 @@ func (g *Grid) testDense() {
 	}
 	g.pass, g.dense = true, true
 	scan, key := g.scanners()
+	if g.vector && key != 0 {
+		g.denseVector(key)
+		g.pass = false
+		return
+	}
 	body, moved, circle := g.body, g.moved, g.shape == Circle
 	for i := range int32(len(g.up)) {
-		mi := moved[i>>6]>>(i&63)&1 != 0
-		if mi && g.far(i) {
+		if moved[i>>6]>>(i&63)&1 == 0 {
+			g.testUnmoved(i)
+			continue
+		}
+		if g.far(i) {
 			g.rerefAt(i)
 		}
 		es := g.entries(g.up[i])
-		if len(es) == 0 {
-			continue
-		}
 		p := body[i]
-		if !mi { // only the pairs whose partner moved
-			for k := 0; ; k++ {
-				if circle {
-					k = nextCircleMoved(es, k, body, p, moved)
-				} else {
-					k = nextSquareMoved(es, k, body, p, moved)
-				}
-				if k == len(es) {
-					break
-				}
-				g.flipAt(i, k, pairBits(p, body[partner(es[k])], circle), false)
-			}
-			continue
-		}
-		if g.vector && key != 0 { // the vector scanners, called directly: no func value, no wrapper
-			pos := position(p)
-			for k := 0; k < len(es); k++ {
-				if circle {
-					k += scanCircleVec(&es[k], len(es)-k, &body[0], pos, key)
-				} else {
-					k += scanSquareVec(&es[k], len(es)-k, &body[0], pos, key)
-				}
-				if k == len(es) {
-					break
-				}
-				g.flipAt(i, k, es[k]&bothBits^bothBits, false) // uniform: a symmetric pair changes both ways
-			}
-			continue
-		}
 		for k := 0; ; k++ { // flipUpper's loop, inline: a call per slot shows
 			if k = scan(es, k, body, p, key); k == len(es) {
 				break
@@ -271,6 +261,59 @@ func (g *Grid) testDense() {
 	g.pass = false
 }
 
+// denseVector is testDense's walk when every entity has the same radius,
+// with key, on a machine with the vector loops: they walk the slots and
+// return only at what needs Go: a pair to flip, a slot that did not move or
+// one to re-reference.
+func (g *Grid) denseVector(key uint32) {
+	circle := g.shape == Circle
+	to := int32(len(g.up))
+	i, k := int32(0), 0
+	for {
+		// The arena may have moved: a re-reference's links push.
+		ent, up, body, anc, moved := unsafe.SliceData(g.ent), &g.up[0], &g.body[0], &g.anc[0], &g.moved[0]
+		var ev *[]Event
+		if g.loStale {
+			ev = &g.events
+		}
+		if circle {
+			i, k = denseCircleVec(ent, up, body, anc, moved, key, g.nearBits, i, to, k, ev)
+		} else {
+			i, k = denseSquareVec(ent, up, body, anc, moved, key, g.nearBits, i, to, k, ev)
+		}
+		switch {
+		case i == to:
+			return
+		case k == -1:
+			g.testUnmoved(i)
+			i, k = i+1, 0
+		case k == -2:
+			g.rerefAt(i)
+			k = 0
+		default:
+			g.flipAt(i, k, g.ent[g.up[i].off+k]&bothBits^bothBits, false) // uniform: a symmetric pair changes both ways
+			k++
+		}
+	}
+}
+
+// testUnmoved tests, in a dense pass, the upper pairs of unmoved slot i
+// whose partner moved.
+func (g *Grid) testUnmoved(i int32) {
+	es, p, circle := g.entries(g.up[i]), g.body[i], g.shape == Circle
+	for k := 0; ; k++ {
+		if circle {
+			k = nextCircleMoved(es, k, g.body, p, g.moved)
+		} else {
+			k = nextSquareMoved(es, k, g.body, p, g.moved)
+		}
+		if k == len(es) {
+			return
+		}
+		g.flipAt(i, k, pairBits(p, g.body[partner(es[k])], circle), false)
+	}
+}
+
 // staleAfter is the number of dense passes in a row after which they stop
 // writing the lower entries' state bits (see Grid.loStale): a flip's write
 // into the partner's lower list is a cache miss, a fifth of W4's time, and
@@ -280,23 +323,28 @@ const staleAfter = 2
 // lowerBits is the state of lower entry k of s seen from s: from its
 // mirror, the upper entry, when the lower lists' bits are stale.
 func (g *Grid) lowerBits(s int32, k int) uint32 {
-	a := g.lo[s].off + k
+	e := g.ent[g.lo[s].off+k]
 	if g.loStale {
-		return swapBits(g.ent[g.up[partner(g.ent[a])].off+int(g.mir[a])] & bothBits)
+		u := g.up[partner(e)]
+		return swapBits(g.ent[u.off+int(g.find(u, s))] & bothBits)
 	}
-	return g.ent[a] & bothBits
+	return e & bothBits
 }
 
-// syncLower writes the state bits of every lower entry from its mirror, if
-// they are stale.
+// syncLower rewrites the lower lists from the upper ones, if their bits are
+// stale: each keeps its room and its partners, now in slot order.
 func (g *Grid) syncLower() {
 	if !g.loStale {
 		return
 	}
+	for j := range g.lo {
+		g.lo[j].n = 0
+	}
 	for i, u := range g.up {
-		ms := g.mirrors(u)
-		for k, e := range g.entries(u) {
-			g.ent[g.lo[partner(e)].off+int(ms[k])] = uint32(i) | swapBits(e&bothBits)
+		for _, e := range g.entries(u) {
+			l := &g.lo[partner(e)]
+			g.ent[l.off+int(l.n)] = uint32(i) | swapBits(e&bothBits)
+			l.n++
 		}
 	}
 	g.loStale = false

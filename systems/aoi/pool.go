@@ -7,7 +7,7 @@ import "math/bits"
 // serves any need up to 1<<class), so that in a steady state a growing cell
 // takes a block another one gave up instead of allocating. compact empties
 // it: the arena the blocks may point into is reused. (The lists recycle
-// their blocks within their own arenas: see regrow.)
+// their blocks within their own arena: see regrow.)
 type pool[T any] struct {
 	free [64][][]T
 }

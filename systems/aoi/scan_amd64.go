@@ -21,3 +21,25 @@ func scanSquareVec(es *uint32, n int, body *body, pxz uint64, key uint32) int
 
 //go:noescape
 func scanCircleVec(es *uint32, n int, body *body, pxz uint64, key uint32) int
+
+// findVec is find's loop in vector code: the index of the first of the n
+// entries at es whose slot is s, or n.
+//
+//go:noescape
+func findVec(es *uint32, n int, s uint32) int
+
+// denseSquareVec and denseCircleVec are the dense pass's walk over the
+// upper lists of the slots i..to-1 when every entity has the same radius
+// (see Grid.denseVector), in vector code: from entry k of slot i, they
+// test each moved slot's list as the uniform scanners do. They flip the
+// pairs they find themselves, appending the events to ev, when ev is not
+// nil (the lower bits are stale) and has room; else they return at the
+// entry to flip (ri, rk). They also return at a slot that did not move (rk
+// = -1) or is farther than nearBits from its reference (rk = -2), and at
+// to (ri = to, rk = 0).
+//
+//go:noescape
+func denseSquareVec(ent *uint32, up *span, body *body, anc *anchor, moved *uint64, key, near uint32, i, to int32, k int, ev *[]Event) (ri int32, rk int)
+
+//go:noescape
+func denseCircleVec(ent *uint32, up *span, body *body, anc *anchor, moved *uint64, key, near uint32, i, to int32, k int, ev *[]Event) (ri int32, rk int)

@@ -105,6 +105,142 @@ found: \
 	ADDQ	BX, AX \
 done:
 
+// FARSQ and FARCI leave in R12 the bits of the distance (square) or squared
+// distance (circle) of the [dx dz] in the low lane of X3 (X4 scratch), to
+// compare with the grid's nearBits: both non-negative, so they order like
+// the floats.
+#define FARSQ \
+	VPAND	X7, X3, X3 \
+	VPSHUFD	$1, X3, X4 \
+	VPMAXUD	X4, X3, X3 \
+	VMOVD	X3, R12
+
+#define FARCI \
+	VMULPS	X3, X3, X3 \
+	VPSHUFD	$1, X3, X4 \
+	VADDSS	X4, X3, X3 \
+	VMOVD	X3, R12
+
+// FLIP flips entry AX of the list, a pair of slot R13 and a partner, both ways, and appends the two events to the
+// slice at ev, when ev is not nil (the lower bits are stale, so that the
+// upper entry is all there is to write) and has room; else it returns, for
+// Go to do it.
+#define FLIP \
+	MOVQ	ev+64(FP), R8 \
+	TESTQ	R8, R8 \
+	JZ	ret \
+	MOVQ	8(R8), R9 \
+	LEAQ	2(R9), R11 \
+	CMPQ	R11, 16(R8) \
+	JHI	ret \
+	MOVQ	R11, 8(R8) \
+	MOVQ	(R8), R8 \
+	LEAQ	(R9)(R9*2), R9 \
+	LEAQ	(R8)(R9*4), R8 \
+	MOVL	(SI)(AX*4), R12 \
+	XORL	$0xc0000000, R12 \
+	MOVL	R12, (SI)(AX*4) \
+	MOVL	R12, BX \
+	SHRL	$31, BX \
+	ANDL	$0x3fffffff, R12 \
+	SHLQ	$4, R12 \
+	MOVL	12(DI)(R12*1), R12 \
+	MOVQ	R13, R11 \
+	SHLQ	$4, R11 \
+	MOVL	12(DI)(R11*1), R11 \
+	MOVL	R11, 0(R8) \
+	MOVL	R12, 4(R8) \
+	MOVL	BX, 8(R8) \
+	MOVL	R12, 12(R8) \
+	MOVL	R11, 16(R8) \
+	MOVL	BX, 20(R8)
+
+// DENSE is the dense pass's walk of the upper lists of slots i..to-1 from
+// entry k of slot i (see denseSquareVec), with the pair test TEST and the
+// distance FAR. R13 is the slot, R10 the slot times 16 (the stride of the
+// bodies, anchors and spans), AX the entry, SI the list, CX its count, DX
+// its count less 3.
+#define DENSE(TEST, FAR) \
+	MOVQ	body+16(FP), DI \
+	VPBROADCASTD	key+40(FP), Y9 \
+	VPCMPEQD	Y7, Y7, Y7 \
+	VPSRLD	$1, Y7, Y7 \
+	MOVLQSX	i+48(FP), R13 \
+	MOVQ	k+56(FP), AX \
+slot: \
+	MOVL	to+52(FP), R8 \
+	CMPL	R13, R8 \
+	JGE	end \
+	MOVQ	moved+32(FP), R8 \
+	MOVQ	R13, R9 \
+	SHRQ	$6, R9 \
+	MOVQ	(R8)(R9*8), R9 \
+	BTQ	R13, R9 \
+	JCC	unmoved \
+	MOVQ	R13, R10 \
+	SHLQ	$4, R10 \
+	MOVQ	anc+24(FP), R8 \
+	VMOVQ	(DI)(R10*1), X3 \
+	VMOVQ	(R8)(R10*1), X4 \
+	VSUBPS	X4, X3, X3 \
+	FAR \
+	CMPL	R12, near+44(FP) \
+	JHI	far \
+	MOVQ	up+8(FP), R8 \
+	MOVQ	(R8)(R10*1), R11 \
+	MOVL	8(R8)(R10*1), CX \
+	MOVQ	ent+0(FP), SI \
+	LEAQ	(SI)(R11*4), SI \
+	VPBROADCASTQ	(DI)(R10*1), Y10 \
+	MOVQ	CX, DX \
+	SUBQ	$3, DX \
+quads: \
+	CMPQ	AX, DX \
+	JGE	tail \
+	QUAD \
+	TEST(Y3, Y4, Y7, Y9) \
+	VMOVMSKPD	Y3, BX \
+	VMOVMSKPS	X0, R12 \
+	XORL	R12, BX \
+	JNZ	found \
+	ADDQ	$4, AX \
+	JMP	quads \
+tail: \
+	CMPQ	AX, CX \
+	JGE	next \
+	ONE \
+	TEST(X3, X4, X7, X9) \
+	VMOVMSKPD	X3, BX \
+	ANDL	$1, BX \
+	SHRL	$31, R12 \
+	CMPL	BX, R12 \
+	JNE	flip \
+	INCQ	AX \
+	JMP	tail \
+next: \
+	INCQ	R13 \
+	XORQ	AX, AX \
+	JMP	slot \
+found: \
+	BSFL	BX, BX \
+	ADDQ	BX, AX \
+flip: \
+	FLIP \
+	INCQ	AX \
+	JMP	quads \
+unmoved: \
+	MOVQ	$-1, AX \
+	JMP	ret \
+far: \
+	MOVQ	$-2, AX \
+	JMP	ret \
+end: \
+	XORQ	AX, AX \
+ret: \
+	MOVL	R13, ri+72(FP) \
+	MOVQ	AX, rk+80(FP) \
+	VZEROUPPER
+
 // func scanSquareVec(es *uint32, n int, body *body, pxz uint64, key uint32) int
 TEXT ·scanSquareVec(SB), NOSPLIT, $0-48
 	SCAN(SQUARE)
@@ -117,4 +253,56 @@ TEXT ·scanCircleVec(SB), NOSPLIT, $0-48
 	SCAN(CIRCLE)
 	MOVQ	AX, ret+40(FP)
 	VZEROUPPER
+	RET
+
+// func findVec(es *uint32, n int, s uint32) int
+//
+// The index of the first of the n entries at es whose slot is s, or n:
+// eight entries a step, each masked to its slot and compared with s.
+TEXT ·findVec(SB), NOSPLIT, $0-32
+	MOVQ	es+0(FP), SI
+	MOVQ	n+8(FP), CX
+	MOVL	s+16(FP), R8
+	VMOVD	R8, X1
+	VPBROADCASTD	X1, Y1
+	VPCMPEQD	Y2, Y2, Y2
+	VPSRLD	$2, Y2, Y2
+	MOVQ	CX, DX
+	ANDQ	$~7, DX
+	XORQ	AX, AX
+octs:
+	CMPQ	AX, DX
+	JAE	rest
+	VPAND	(SI)(AX*4), Y2, Y0
+	VPCMPEQD	Y1, Y0, Y0
+	VMOVMSKPS	Y0, BX
+	TESTL	BX, BX
+	JNZ	hit
+	ADDQ	$8, AX
+	JMP	octs
+rest:
+	CMPQ	AX, CX
+	JAE	out
+	MOVL	(SI)(AX*4), BX
+	ANDL	$0x3fffffff, BX
+	CMPL	BX, R8
+	JEQ	out
+	INCQ	AX
+	JMP	rest
+hit:
+	BSFL	BX, BX
+	ADDQ	BX, AX
+out:
+	MOVQ	AX, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func denseSquareVec(ent *uint32, up *span, body *body, anc *anchor, moved *uint64, key, near uint32, i, to int32, k int, ev *[]Event) (ri int32, rk int)
+TEXT ·denseSquareVec(SB), NOSPLIT, $0-88
+	DENSE(SQUARE, FARSQ)
+	RET
+
+// func denseCircleVec(ent *uint32, up *span, body *body, anc *anchor, moved *uint64, key, near uint32, i, to int32, k int, ev *[]Event) (ri int32, rk int)
+TEXT ·denseCircleVec(SB), NOSPLIT, $0-88
+	DENSE(CIRCLE, FARCI)
 	RET

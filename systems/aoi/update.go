@@ -87,13 +87,19 @@ func (g *Grid) reref(s int32) {
 		}
 	}
 	for k := int(g.lo[s].n) - 1; k >= 0; k-- {
-		// The reach first: while the lower bits are stale, the state is a miss away.
-		a := g.lo[s].off + k
-		if o := partner(g.ent[a]); !g.within(r, anc[o].p, g.reachWith(own, anc[s].r, anc[o].r)) && g.lowerBits(s, k) == 0 {
-			g.unpair(o, g.mir[a])
-		} else {
+		// The reach first: the state may be in the partner's list, far in memory.
+		e := g.ent[g.lo[s].off+k]
+		o := partner(e)
+		if g.within(r, anc[o].p, g.reachWith(own, anc[s].r, anc[o].r)) || !g.loStale && e&bothBits != 0 {
 			mark[o] = tok
+			continue
 		}
+		ki := g.find(g.up[o], s) // the upper entry is the truth
+		if g.ent[g.up[o].off+int(ki)]&bothBits != 0 {
+			mark[o] = tok
+			continue
+		}
+		g.unpairAt(o, ki, s, uint32(k))
 	}
 	mark[s] = tok
 	g.scanCells(s, &old, tok)
@@ -154,7 +160,7 @@ func (g *Grid) scanCells(s int32, old *vec, tok uint32) {
 					g.link(i, j, 0)
 					if g.walked(i) {
 						if bits := pairBits(g.body[i], g.body[j], circle); bits != 0 {
-							g.flipAt(i, int(g.up[i].n)-1, bits, false)
+							g.flip(i, g.up[i].n-1, j, g.lo[j].n-1, 0, bits, false)
 						}
 					}
 				}
