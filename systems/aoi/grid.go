@@ -44,7 +44,7 @@ const (
 	DefaultRadiusHint = 100
 	// SkinPerRadius is the default skin as a fraction of the radius hint
 	// (see Config.Skin).
-	SkinPerRadius = 0.5
+	SkinPerRadius = 0.6
 )
 
 // Config describes a grid. The zero value is invalid: the bounds must be set.
