@@ -159,7 +159,10 @@ done:
 // entry k of slot i (see denseSquareVec), with the pair test TEST and the
 // distance FAR. R13 is the slot, R10 the slot times 16 (the stride of the
 // bodies, anchors and spans), AX the entry, SI the list, CX its count, DX
-// its count less 3. Each slot prefetches the first three lines of the
+// its count less 3. The last entries of a list of four or more are tested
+// as the quad of its last four, again for those tested already: they agree
+// with their state, so only the last ones can stop it, and a list ends
+// without a loop of unpredictable count. Each slot prefetches the first three lines of the
 // list four slots on: the lists are in slot order, but with room between
 // them, and the hardware's prefetch alone left a tenth of W3's time
 // waiting for the first line of each.
@@ -207,7 +210,7 @@ nopf: \
 	SUBQ	$3, DX \
 quads: \
 	CMPQ	AX, DX \
-	JGE	tail \
+	JGE	last \
 	QUAD \
 	TEST(Y3, Y4, Y7, Y9) \
 	VMOVMSKPD	Y3, BX \
@@ -216,6 +219,17 @@ quads: \
 	JNZ	found \
 	ADDQ	$4, AX \
 	JMP	quads \
+last: \
+	CMPQ	CX, $4 \
+	JLT	tail \
+	LEAQ	-4(CX), AX \
+	QUAD \
+	TEST(Y3, Y4, Y7, Y9) \
+	VMOVMSKPD	Y3, BX \
+	VMOVMSKPS	X0, R12 \
+	XORL	R12, BX \
+	JNZ	found \
+	JMP	next \
 tail: \
 	CMPQ	AX, CX \
 	JGE	next \
