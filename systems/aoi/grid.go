@@ -393,8 +393,7 @@ func (g *Grid) add(x, z, radius float32, silent bool) Handle {
 	g.disorder++
 	g.addRadius(radius)
 	g.place(s)
-	g.scan(s)
-	g.testAll(s, silent)
+	g.scan(s, silent) // lists every pair of s, tested
 	return h
 }
 
@@ -477,7 +476,7 @@ func (g *Grid) SetRadius(h Handle, r float32) {
 	g.cells[g.anc[s].cell][g.cellIdx[s]].r = r
 	g.body[s].k = g.keyOf(r)
 	if r > old { // pairs farther than the old reach may now be in range
-		g.scan(s)
+		g.scan(s, false)
 	}
 	g.testAll(s, false)
 }

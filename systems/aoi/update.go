@@ -102,12 +102,12 @@ func (g *Grid) reref(s int32) {
 		g.unpairAt(o, ki, s, uint32(k))
 	}
 	mark[s] = tok
-	g.scanCells(s, &old, tok)
+	g.scanCells(s, &old, tok, false, false)
 }
 
-// scan lists, out of range, every unlisted pair of s within its reach (Add,
-// and SetRadius with a larger radius).
-func (g *Grid) scan(s int32) {
+// scan lists every unlisted pair of s within its reach, tested at once,
+// with its events unless silent (Add, and SetRadius with a larger radius).
+func (g *Grid) scan(s int32, silent bool) {
 	tok := g.nextToken()
 	for _, l := range [2][]uint32{g.entries(g.up[s]), g.entries(g.lo[s])} {
 		for _, e := range l {
@@ -115,7 +115,7 @@ func (g *Grid) scan(s int32) {
 		}
 	}
 	g.mark[s] = tok
-	g.scanCells(s, nil, tok)
+	g.scanCells(s, nil, tok, true, silent)
 }
 
 func (g *Grid) nextToken() uint32 {
@@ -127,11 +127,13 @@ func (g *Grid) nextToken() uint32 {
 }
 
 // scanCells lists, out of range, the pairs of s with the unmarked entities
-// of the cells around its reference that are within their reach. With old
-// (s's previous reference) it skips the cells wholly within s's least
-// reach of old: every entity there was within its pair's reach of s
-// before, so its pair is listed (and marked) already.
-func (g *Grid) scanCells(s int32, old *vec, tok uint32) {
+// of the cells around its reference that are within their reach, and tests
+// them at once when now (with events unless silent) or when the pass has
+// walked the list the pair goes into. With old (s's previous reference) it
+// skips the cells wholly within s's least reach of old: every entity there
+// was within its pair's reach of s before, so its pair is listed (and
+// marked) already.
+func (g *Grid) scanCells(s int32, old *vec, tok uint32, now, silent bool) {
 	rmax := g.maxRadius()
 	if rmax == 0 {
 		return
@@ -158,9 +160,9 @@ func (g *Grid) scanCells(s int32, old *vec, tok uint32) {
 					mark[e.s] = tok
 					i, j := min(s, e.s), max(s, e.s)
 					g.link(i, j, 0)
-					if g.walked(i) {
+					if now || g.walked(i) {
 						if bits := pairBits(g.body[i], g.body[j], circle); bits != 0 {
-							g.flip(i, g.up[i].n-1, j, g.lo[j].n-1, 0, bits, false)
+							g.flip(i, g.up[i].n-1, j, g.lo[j].n-1, 0, bits, silent)
 						}
 					}
 				}
