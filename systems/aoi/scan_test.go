@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -112,4 +113,126 @@ func FuzzVectorScanners(f *testing.F) {
 		}
 		newScanCase(src, circle).check(t)
 	})
+}
+
+// TestFindVec compares findVec with find's Go loop on lists of every length
+// up to 40, the slot looked for at every place and absent.
+func TestFindVec(t *testing.T) {
+	if !haveVector() {
+		t.Skip("no vector loops on this machine")
+	}
+	rng := rand.New(rand.NewPCG(3, 5))
+	for n := range 41 {
+		es := make([]uint32, n)
+		for at := -1; at < n; at++ {
+			s := int32(rng.Uint32() & idxMask) // slots of all 30 bits
+			for i := range es {
+				if es[i] = rng.Uint32(); partner(es[i]) == s {
+					es[i] ^= 1
+				}
+			}
+			if at >= 0 {
+				es[at] = uint32(s) | rng.Uint32()&bothBits // with any state
+			}
+			checkFind(t, es, s)
+			if n > 0 {
+				checkFind(t, es, partner(es[rng.IntN(n)]))
+			}
+		}
+	}
+}
+
+// checkFind compares findVec with the Go loop for slot s in es.
+func checkFind(t *testing.T, es []uint32, s int32) {
+	t.Helper()
+	want := len(es)
+	for k, e := range es {
+		if partner(e) == s {
+			want = k
+			break
+		}
+	}
+	got := len(es)
+	if len(es) > 0 {
+		got = findVec(&es[0], len(es), uint32(s))
+	}
+	if got != want {
+		t.Fatalf("find %d in %d entries: vector loop says %d, Go loop %d", s, len(es), got, want)
+	}
+}
+
+// FuzzFindVec compares findVec with the Go loop on lists from the input.
+func FuzzFindVec(f *testing.F) {
+	if !haveVector() {
+		f.Skip("no vector loops on this machine")
+	}
+	f.Add([]byte{}, uint32(0))
+	f.Add([]byte("0123456789abcdef0123456789abcdef01234"), uint32(0x34333231))
+	f.Fuzz(func(t *testing.T, data []byte, s uint32) {
+		es := make([]uint32, len(data)/4)
+		for i := range es {
+			es[i] = binary.LittleEndian.Uint32(data[4*i:])
+		}
+		checkFind(t, es, int32(s&idxMask))
+	})
+}
+
+// TestDenseWalk runs the same ticks on two grids, one walking with the
+// vector loops and one with the Go ones, and requires the same events in
+// the same order: both walk the slots and their lists in the same order.
+// The ticks mix every entity moving (the dense walk), some not moving,
+// steps past half the skin (re-references) and lists of every length.
+func TestDenseWalk(t *testing.T) {
+	if !haveVector() {
+		t.Skip("no vector loops on this machine")
+	}
+	for seed := range 16 {
+		rng := rand.New(rand.NewPCG(uint64(seed), 0xd3))
+		shape := Shape(seed % 2)
+		side := float32(100 + rng.IntN(900))
+		cfg := Config{Shape: shape, MaxX: side, MaxZ: side, RadiusHint: 40}
+		vec, gol := mustGrid(t, cfg), mustGrid(t, cfg)
+		gol.vector = false
+		n := 50 + rng.IntN(400)
+		for range n {
+			x, z := rng.Float32()*side, rng.Float32()*side
+			vec.Add(x, z, 40)
+			gol.Add(x, z, 40)
+		}
+		step := float32(1 + rng.IntN(30))
+		for tick := range 25 {
+			skip := rng.IntN(4) // every entity moves in a quarter of the ticks
+			for h := range Handle(n) {
+				if skip > 0 && rng.IntN(8) == 0 {
+					continue
+				}
+				x, z := vec.Pos(h)
+				x += (rng.Float32()*2 - 1) * step
+				z += (rng.Float32()*2 - 1) * step
+				vec.Move(h, x, z)
+				gol.Move(h, x, z)
+			}
+			ev, eg := vec.Events(), gol.Events()
+			if !slices.Equal(ev, eg) {
+				t.Fatalf("seed %d tick %d: %d events from the vector walk, %d from the Go walk, or in another order",
+					seed, tick, len(ev), len(eg))
+			}
+			vec.ResetEvents()
+			gol.ResetEvents()
+		}
+		for h := range Handle(n) {
+			if a, b := sorted(vec.Interest(h)), sorted(gol.Interest(h)); !slices.Equal(a, b) {
+				t.Fatalf("seed %d: %d sees %v with the vector walk, %v with the Go walk", seed, h, a, b)
+			}
+		}
+	}
+}
+
+func mustGrid(t *testing.T, cfg Config) *Grid {
+	t.Helper()
+	g, err := NewGrid(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
 }
