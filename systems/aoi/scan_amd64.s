@@ -56,6 +56,25 @@
 	VMOVQ	(DI)(R8*4), X3 \
 	VSUBPS	X10, X3, X3
 
+// WRONG4 tests the entries AX..AX+3 with TEST, leaving in BX a bit for
+// each whose stored state the test contradicts (and the flags of that).
+#define WRONG4(TEST) \
+	QUAD \
+	TEST(Y3, Y4, Y7, Y9) \
+	VMOVMSKPD	Y3, BX \
+	VMOVMSKPS	X0, R12 \
+	XORL	R12, BX
+
+// WRONG1 tests entry AX with TEST, leaving the flags not equal if its
+// stored state the test contradicts.
+#define WRONG1(TEST) \
+	ONE \
+	TEST(X3, X4, X7, X9) \
+	VMOVMSKPD	X3, BX \
+	ANDL	$1, BX \
+	SHRL	$31, R12 \
+	CMPL	BX, R12
+
 // SQUARE and CIRCLE test [dx dz] in D, leaving the sign of each high half
 // set where it is in range; T is scratch, ABS the magnitude mask and KEY
 // the key, of D's width. SQUARE takes the magnitudes' bits, subtracts the
@@ -80,23 +99,14 @@
 quads: \
 	CMPQ	AX, DX \
 	JAE	tail \
-	QUAD \
-	TEST(Y3, Y4, Y7, Y9) \
-	VMOVMSKPD	Y3, BX \
-	VMOVMSKPS	X0, R12 \
-	XORL	R12, BX \
+	WRONG4(TEST) \
 	JNZ	found \
 	ADDQ	$4, AX \
 	JMP	quads \
 tail: \
 	CMPQ	AX, CX \
 	JAE	done \
-	ONE \
-	TEST(X3, X4, X7, X9) \
-	VMOVMSKPD	X3, BX \
-	ANDL	$1, BX \
-	SHRL	$31, R12 \
-	CMPL	BX, R12 \
+	WRONG1(TEST) \
 	JNE	done \
 	INCQ	AX \
 	JMP	tail \
@@ -211,11 +221,7 @@ nopf: \
 quads: \
 	CMPQ	AX, DX \
 	JGE	last \
-	QUAD \
-	TEST(Y3, Y4, Y7, Y9) \
-	VMOVMSKPD	Y3, BX \
-	VMOVMSKPS	X0, R12 \
-	XORL	R12, BX \
+	WRONG4(TEST) \
 	JNZ	found \
 	ADDQ	$4, AX \
 	JMP	quads \
@@ -223,22 +229,13 @@ last: \
 	CMPQ	CX, $4 \
 	JLT	tail \
 	LEAQ	-4(CX), AX \
-	QUAD \
-	TEST(Y3, Y4, Y7, Y9) \
-	VMOVMSKPD	Y3, BX \
-	VMOVMSKPS	X0, R12 \
-	XORL	R12, BX \
+	WRONG4(TEST) \
 	JNZ	found \
 	JMP	next \
 tail: \
 	CMPQ	AX, CX \
 	JGE	next \
-	ONE \
-	TEST(X3, X4, X7, X9) \
-	VMOVMSKPD	X3, BX \
-	ANDL	$1, BX \
-	SHRL	$31, R12 \
-	CMPL	BX, R12 \
+	WRONG1(TEST) \
 	JNE	flip \
 	INCQ	AX \
 	JMP	tail \
