@@ -196,9 +196,14 @@ const AOIWarmTicks = 300
 // measured moves divided by their number.
 func AOIRun(w AOIWorkload, impl AOIImpl, budget time.Duration) AOIResult {
 	d := NewAOIDriver(w, impl)
-	probe := min(w.N, 200)
+	// Two probes: the first update after the insertion may do work that no
+	// later one does (our grid compacts its slots there: W5 200 ms), and
+	// sizing the warm-up on it left no time for the warm-up ticks.
+	probe := min(w.N/2, 200)
+	d.Run(probe)
 	t, _ := d.Run(probe)
-	per := max(t/time.Duration(probe), time.Nanosecond)
+	probe *= 2
+	per := max(t/time.Duration(probe/2), time.Nanosecond)
 	warm := min(int((budget/4)/per), w.N)
 	if warm == w.N && d.next != 0 {
 		warm = w.N - d.next // finish the tick, then one whole tick
@@ -209,11 +214,22 @@ func AOIRun(w AOIWorkload, impl AOIImpl, budget time.Duration) AOIResult {
 		per = max(t/time.Duration(warm), time.Nanosecond)
 	}
 	if d.next == 0 { // whole ticks so far: more of them, towards the steady state
-		spent := t
+		// The time per move to size the measurement with is the mean of the
+		// last warmTail ticks: one tick alone may hold a compaction (W5: as
+		// long as seven ticks), and then too few were measured.
+		const warmTail = 16
+		var last [warmTail]time.Duration
+		spent, n := t, 0
 		for ticks := (probe + warm) / w.N; ticks < AOIWarmTicks && spent+time.Duration(w.N)*per < 5*budget; ticks++ {
 			t, _ = d.Run(w.N)
 			spent += t
-			per = max(t/time.Duration(w.N), time.Nanosecond)
+			last[n%warmTail] = t
+			n++
+			var sum time.Duration
+			for _, v := range last[:min(n, warmTail)] {
+				sum += v
+			}
+			per = max(sum/time.Duration(min(n, warmTail)*w.N), time.Nanosecond)
 		}
 	}
 	moves := max(int(budget/per), 100)
