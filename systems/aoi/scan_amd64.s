@@ -172,7 +172,7 @@ done:
 // its count less 3. The last entries of a list of four or more are tested
 // as the quad of its last four, again for those tested already: they agree
 // with their state, so only the last ones can stop it, and a list ends
-// without a loop of unpredictable count. Each slot prefetches the first three lines of the
+// without a loop of unpredictable count. Each slot prefetches the first four lines of the
 // list four slots on: the lists are in slot order, but with room between
 // them, and the hardware's prefetch alone left a tenth of W3's time
 // waiting for the first line of each.
@@ -213,6 +213,7 @@ slot: \
 	PREFETCHT0	(SI)(R9*4) \
 	PREFETCHT0	64(SI)(R9*4) \
 	PREFETCHT0	128(SI)(R9*4) \
+	PREFETCHT0	192(SI)(R9*4) \
 nopf: \
 	LEAQ	(SI)(R11*4), SI \
 	VPBROADCASTQ	(DI)(R10*1), Y10 \
