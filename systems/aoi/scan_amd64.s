@@ -172,10 +172,10 @@ done:
 // its count less 3. The last entries of a list of four or more are tested
 // as the quad of its last four, again for those tested already: they agree
 // with their state, so only the last ones can stop it, and a list ends
-// without a loop of unpredictable count. Each slot prefetches the first four lines of the
-// list four slots on: the lists are in slot order, but with room between
-// them, and the hardware's prefetch alone left a tenth of W3's time
-// waiting for the first line of each.
+// without a loop of unpredictable count. Each slot prefetches the first
+// four lines of the list four slots on: the lists are in slot order, but
+// with room between them, and the hardware's prefetch alone left a tenth
+// of W3's time waiting for the first line of each.
 #define DENSE(TEST, FAR) \
 	MOVQ	body+16(FP), DI \
 	VPBROADCASTD	key+40(FP), Y9 \
