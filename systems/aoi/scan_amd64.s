@@ -281,7 +281,10 @@ TEXT ·scanCircleVec(SB), NOSPLIT, $0-48
 // func findVec(es *uint32, n int, s uint32) int
 //
 // The index of the first of the n entries at es whose slot is s, or n:
-// eight entries a step, each masked to its slot and compared with s.
+// eight entries a step, each masked to its slot and compared with s. The
+// list is far in memory (another entity's), so its first eight lines are
+// prefetched together first: their misses overlap instead of coming one
+// after another.
 TEXT ·findVec(SB), NOSPLIT, $0-32
 	MOVQ	es+0(FP), SI
 	MOVQ	n+8(FP), CX
@@ -290,6 +293,16 @@ TEXT ·findVec(SB), NOSPLIT, $0-32
 	VPBROADCASTD	X1, Y1
 	VPCMPEQD	Y2, Y2, Y2
 	VPSRLD	$2, Y2, Y2
+	LEAQ	(SI)(CX*4), R9
+	LEAQ	512(SI), R11
+	CMPQ	R11, R9
+	CMOVQHI	R9, R11
+	MOVQ	SI, R10
+pf:
+	PREFETCHT0	(R10)
+	ADDQ	$64, R10
+	CMPQ	R10, R11
+	JCS	pf
 	MOVQ	CX, DX
 	ANDQ	$~7, DX
 	XORQ	AX, AX
