@@ -202,8 +202,7 @@ func AOIRun(w AOIWorkload, impl AOIImpl, budget time.Duration) AOIResult {
 	probe := min(w.N/2, 200)
 	d.Run(probe)
 	t, _ := d.Run(probe)
-	probe *= 2
-	per := max(t/time.Duration(probe/2), time.Nanosecond)
+	per := max(t/time.Duration(probe), time.Nanosecond)
 	warm := min(int((budget/4)/per), w.N)
 	if warm == w.N && d.next != 0 {
 		warm = w.N - d.next // finish the tick, then one whole tick
@@ -220,7 +219,7 @@ func AOIRun(w AOIWorkload, impl AOIImpl, budget time.Duration) AOIResult {
 		const warmTail = 16
 		var last [warmTail]time.Duration
 		spent, n := t, 0
-		for ticks := (probe + warm) / w.N; ticks < AOIWarmTicks && spent+time.Duration(w.N)*per < 5*budget; ticks++ {
+		for ticks := (2*probe + warm) / w.N; ticks < AOIWarmTicks && spent+time.Duration(w.N)*per < 5*budget; ticks++ {
 			t, _ = d.Run(w.N)
 			spent += t
 			last[n%warmTail] = t

@@ -64,8 +64,7 @@ func (g *Grid) compact() {
 			u.n++
 		}
 	}
-	g.loStale = true
-	g.syncLower()
+	g.rebuildLower()
 	g.carveCells(live)
 	g.cellIdx = make([]int32, live)
 	for s := range int32(live) {

@@ -405,8 +405,8 @@ func (g *Grid) Remove(h Handle) {
 	}
 	g.update()
 	s := g.slotOf[h]
-	leave := func(e, bits uint32) {
-		t := g.body[partner(e)].h
+	leave := func(o int32, bits uint32) { // the pair of s with slot o, whose state seen from s was bits
+		t := g.body[o].h
 		if bits&seesBit != 0 {
 			g.events = append(g.events, Event{Watcher: h, Target: t})
 		}
@@ -414,18 +414,16 @@ func (g *Grid) Remove(h Handle) {
 			g.events = append(g.events, Event{Watcher: t, Target: h})
 		}
 	}
-	for _, e := range g.entries(g.up[s]) {
-		leave(e, e)
-	}
-	for k, e := range g.entries(g.lo[s]) {
-		leave(e, g.lowerBits(s, k))
-	}
 	for k := int(g.up[s].n) - 1; k >= 0; k-- {
+		e := g.ent[g.up[s].off+k]
+		leave(partner(e), e)
 		g.unpair(s, uint32(k))
 	}
-	for k := int(g.lo[s].n) - 1; k >= 0; k-- {
+	for k := int(g.lo[s].n) - 1; k >= 0; k-- { // the state from the upper entry, the truth, found once
 		o := partner(g.ent[g.lo[s].off+k])
-		g.unpairAt(o, g.find(g.up[o], s), s, uint32(k))
+		ki := g.find(g.up[o], s)
+		leave(o, swapBits(g.ent[g.up[o].off+int(ki)]&bothBits))
+		g.unpairAt(o, ki, s, uint32(k))
 	}
 	g.unplace(s)
 	g.removeRadius(g.anc[s].r)

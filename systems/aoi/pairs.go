@@ -331,12 +331,18 @@ func (g *Grid) lowerBits(s int32, k int) uint32 {
 	return e & bothBits
 }
 
-// syncLower rewrites the lower lists from the upper ones, if their bits are
-// stale: each keeps its room and its partners, now in slot order.
+// syncLower rewrites the lower lists from the upper ones if their bits are
+// stale (see rebuildLower).
 func (g *Grid) syncLower() {
-	if !g.loStale {
-		return
+	if g.loStale {
+		g.rebuildLower()
 	}
+}
+
+// rebuildLower rewrites the lower lists from the upper ones: each keeps its
+// room and its partners, now in slot order, and their bits are the upper
+// entries'.
+func (g *Grid) rebuildLower() {
 	for j := range g.lo {
 		g.lo[j].n = 0
 	}

@@ -102,7 +102,7 @@ func (g *Grid) reref(s int32) {
 		g.unpairAt(o, ki, s, uint32(k))
 	}
 	mark[s] = tok
-	g.scanCells(s, &old, tok, false, false)
+	g.scanCells(s, &old, tok, false)
 }
 
 // scan lists every unlisted pair of s within its reach, tested at once,
@@ -115,7 +115,7 @@ func (g *Grid) scan(s int32, silent bool) {
 		}
 	}
 	g.mark[s] = tok
-	g.scanCells(s, nil, tok, true, silent)
+	g.scanCells(s, nil, tok, silent)
 }
 
 func (g *Grid) nextToken() uint32 {
@@ -127,13 +127,14 @@ func (g *Grid) nextToken() uint32 {
 }
 
 // scanCells lists, out of range, the pairs of s with the unmarked entities
-// of the cells around its reference that are within their reach, and tests
-// them at once when now (with events unless silent) or when the pass has
-// walked the list the pair goes into. With old (s's previous reference) it
-// skips the cells wholly within s's least reach of old: every entity there
-// was within its pair's reach of s before, so its pair is listed (and
-// marked) already.
-func (g *Grid) scanCells(s int32, old *vec, tok uint32, now, silent bool) {
+// of the cells around its reference that are within their reach. With old
+// (s's previous reference: a reref) it skips the cells wholly within s's
+// least reach of old: every entity there was within its pair's reach of s
+// before, so its pair is listed (and marked) already; it tests a new pair
+// at once only when the pass has walked the list it goes into, the pass
+// tests the others. Without old (Add, SetRadius) it tests every new pair
+// at once, with its events unless silent.
+func (g *Grid) scanCells(s int32, old *vec, tok uint32, silent bool) {
 	rmax := g.maxRadius()
 	if rmax == 0 {
 		return
@@ -160,7 +161,7 @@ func (g *Grid) scanCells(s int32, old *vec, tok uint32, now, silent bool) {
 					mark[e.s] = tok
 					i, j := min(s, e.s), max(s, e.s)
 					g.link(i, j, 0)
-					if now || g.walked(i) {
+					if old == nil || g.walked(i) {
 						if bits := pairBits(g.body[i], g.body[j], circle); bits != 0 {
 							g.flip(i, g.up[i].n-1, j, g.lo[j].n-1, 0, bits, silent)
 						}
