@@ -4,9 +4,10 @@ package aoi
 
 import "golang.org/x/sys/cpu"
 
-// haveVector reports whether the vector scanners of scan_amd64.s can run:
-// they use AVX2's gathers.
-func haveVector() bool { return cpu.X86.HasAVX2 }
+// haveVector reports whether the vector loops of scan_amd64.s can run: they
+// use AVX2, and the dense walks BMI1's BLSR and BMI2's SHLX (every AVX2
+// processor has both).
+func haveVector() bool { return cpu.X86.HasAVX2 && cpu.X86.HasBMI1 && cpu.X86.HasBMI2 }
 
 // scanSquareVec and scanCircleVec are the uniform scanners (see
 // nextSquareUniform, nextCircleUniform) in vector code, four entries at a
