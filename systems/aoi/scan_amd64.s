@@ -179,7 +179,7 @@ L: \
 // entry k of slot i (see denseSquareVec), with the pair test TEST and the
 // distance FAR. R13 is the slot, R10 the slot times 16 (the stride of the
 // bodies, anchors and spans), AX the entry, SI the list, CX its count, DX
-// its count less 3.
+// the end of the quads of the current 64 entries.
 //
 // The quads start on multiples of four (a return to Go resumes on the
 // quad of k: the entries before k agree with their state). A quad does not
@@ -237,31 +237,33 @@ slot: \
 nopf: \
 	LEAQ	(SI)(R11*4), SI \
 	VPBROADCASTQ	(DI)(R10*1), Y10 \
-	MOVQ	CX, DX \
-	SUBQ	$3, DX \
 	ANDQ	$~3, AX \
 	XORQ	R14, R14 \
+bound: \
+	LEAQ	64(AX), DX \
+	ANDQ	$~63, DX \
+	LEAQ	-3(CX), R8 \
+	CMPQ	R8, DX \
+	CMOVQLT	R8, DX \
 quads: \
 	CMPQ	AX, DX \
-	JGE	last \
-	TESTQ	$63, AX \
-	JZ	chunk \
-quad: \
+	JGE	chunk \
 	WRONG4(TEST) \
 	SHLXQ	AX, BX, BX \
 	ORQ	BX, R14 \
 	ADDQ	$4, AX \
 	JMP	quads \
 chunk: \
+	LEAQ	-3(CX), R8 \
+	CMPQ	AX, R8 \
+	JGE	last \
 	TESTQ	R14, R14 \
-	JZ	quad \
+	JZ	bound \
 	MOVQ	AX, DX \
 	LEAQ	-64(AX), R10 \
 	FLIPS(cflip) \
 	MOVQ	DX, AX \
-	MOVQ	CX, DX \
-	SUBQ	$3, DX \
-	JMP	quad \
+	JMP	bound \
 last: \
 	TESTQ	R14, R14 \
 	JZ	lastq \
