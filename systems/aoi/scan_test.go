@@ -236,3 +236,37 @@ func mustGrid(t *testing.T, cfg Config) *Grid {
 	}
 	return g
 }
+
+// TestReach32 checks that the float32 reach of rerefUniform passes every
+// pair the float64 test passes, at the reach itself and at any magnitude.
+func TestReach32(t *testing.T) {
+	for _, shape := range []Shape{Square, Circle} {
+		g := mustGrid(t, Config{Shape: shape, MaxX: 1000, MaxZ: 1000, RadiusHint: 100})
+		rng := rand.New(rand.NewPCG(7, uint64(shape)))
+		for i := range 200000 {
+			r := float32(rng.Float64() * 200)
+			if i%4 == 0 {
+				r = float32(math.Ldexp(rng.Float64(), rng.IntN(120)-60))
+			}
+			reach := g.reachOf(r)
+			scale := math.Ldexp(1, rng.IntN(120)-60) // magnitudes of the positions
+			p := vec{float32((rng.Float64()*2 - 1) * scale), float32((rng.Float64()*2 - 1) * scale)}
+			// q at about the reach from p, on an axis, a diagonal or anywhere.
+			a := rng.Float64() * 2 * math.Pi
+			switch i % 3 {
+			case 0:
+				a = float64(rng.IntN(4)) * math.Pi / 2
+			case 1:
+				a = math.Pi/4 + float64(rng.IntN(4))*math.Pi/2
+			}
+			d := reach * (1 + (rng.Float64()*2-1)*1e-6)
+			if shape == Square {
+				d /= max(math.Abs(math.Cos(a)), math.Abs(math.Sin(a)))
+			}
+			q := vec{float32(float64(p.x) + d*math.Cos(a)), float32(float64(p.z) + d*math.Sin(a))}
+			if g.within(p, q, reach) && dist32(p, q, shape == Circle) > g.reach32(r) {
+				t.Fatalf("%v: %v and %v are within reach %v of radius %v, but not by the float32 test", shape, p, q, reach, r)
+			}
+		}
+	}
+}

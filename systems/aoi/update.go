@@ -76,6 +76,10 @@ func (g *Grid) reref(s int32) {
 	g.anc[s].p = r
 	g.recell(s)
 	tok := g.nextToken()
+	if uni, _ := g.uniformKey(); uni {
+		g.rerefUniform(s, old, tok)
+		return
+	}
 	mark, anc := g.mark, g.anc
 	own := g.reachOf(anc[s].r)
 	for k := int(g.up[s].n) - 1; k >= 0; k-- { // backwards: a removal moves an entry already seen
@@ -103,6 +107,118 @@ func (g *Grid) reref(s int32) {
 	}
 	mark[s] = tok
 	g.scanCells(s, &old, tok, false)
+}
+
+// rerefUniform is reref's work after the new reference when every live
+// entity has the same radius: one reach for every pair, tested in float32
+// (see reach32), and one branch per entry where the general loops take
+// several. It marks the partners it drops too: they are beyond the reach
+// by the same test that the cell scan applies.
+func (g *Grid) rerefUniform(s int32, old vec, tok uint32) {
+	mark, anc, circle := g.mark, g.anc, g.shape == Circle
+	r, c := anc[s].p, g.reach32(anc[s].r)
+	for k := int(g.up[s].n) - 1; k >= 0; k-- { // backwards: a removal moves an entry already seen
+		e := g.ent[g.up[s].off+k]
+		o := partner(e)
+		mark[o] = tok
+		if b2u(dist32(r, anc[o].p, circle) > c)&b2u(e&bothBits == 0) != 0 {
+			g.unpair(s, uint32(k))
+		}
+	}
+	for k := int(g.lo[s].n) - 1; k >= 0; k-- {
+		// The reach first: the state may be in the partner's list, far in memory.
+		e := g.ent[g.lo[s].off+k]
+		o := partner(e)
+		mark[o] = tok
+		if dist32(r, anc[o].p, circle) <= c || !g.loStale && e&bothBits != 0 {
+			continue
+		}
+		if ki := g.find(g.up[o], s); g.ent[g.up[o].off+int(ki)]&bothBits == 0 { // the upper entry is the truth
+			g.unpairAt(o, ki, s, uint32(k))
+		}
+	}
+	mark[s] = tok
+	// The cells around r, but those wholly within the reach of old (see
+	// scanCells); the float32 reach c is a hair longer than the float64
+	// one that chose the cells, and a pair between the two may or may not
+	// be listed: either is right.
+	reach := g.reachOf(anc[s].r)
+	x0, x1 := g.cellX(float64(r.x)-reach), g.cellX(float64(r.x)+reach)
+	z0, z1 := g.cellZ(float64(r.z)-reach), g.cellZ(float64(r.z)+reach)
+	sx0, sx1, sz0, sz1 := g.inside(old, float64(anc[s].r)+g.skin)
+	for cz := z0; cz <= z1; cz++ {
+		skipRow := cz >= sz0 && cz <= sz1
+		for cx := x0; cx <= x1; cx++ {
+			if skipRow && cx >= sx0 && cx <= sx1 {
+				cx = sx1
+				continue
+			}
+			es := g.cells[cz*g.cols+cx]
+			for k := 0; ; k++ {
+				if k = nextNew(es, k, r, c, mark, tok, circle); k == len(es) {
+					break
+				}
+				e := es[k]
+				mark[e.s] = tok
+				i, j := min(s, e.s), max(s, e.s)
+				g.link(i, j, 0)
+				if g.walked(i) {
+					if bits := pairBits(g.body[i], g.body[j], circle); bits != 0 {
+						g.flip(i, g.up[i].n-1, j, g.lo[j].n-1, 0, bits, false)
+					}
+				}
+			}
+		}
+	}
+}
+
+// nextNew returns the index of the first entry of es from k on within c
+// of r (see dist32) and unmarked, or len(es): rerefUniform's cell scan, a
+// leaf kept out of line so that its loop stays in registers.
+//
+//go:noinline
+func nextNew(es []cellEntry, k int, r vec, c uint32, mark []uint32, tok uint32, circle bool) int {
+	for ; k < len(es); k++ {
+		if e := &es[k]; b2u(dist32(r, e.p, circle) > c)|b2u(mark[e.s] == tok) == 0 {
+			return k
+		}
+	}
+	return len(es)
+}
+
+// reach32 is the reach of a pair of entities of radius r as the bits of a
+// float32 distance (square) or squared distance (circle), for dist32 to
+// compare with, so that every pair within its float64 reach (see within)
+// passes. A float32 difference of float32 values is the exact difference
+// correctly rounded, and rounding is monotonic: for the square, |dx| <= c
+// implies round(|dx|) <= round(c). The circle's squares and sum round
+// three more times, each by a relative 2^-24 at most: a margin of 2^-18
+// covers them. Listing a pair a hair beyond its reach is harmless; missing
+// one within it is not (TestReach32).
+func (g *Grid) reach32(r float32) uint32 {
+	c := g.reachOf(r)
+	if g.shape == Circle {
+		return math.Float32bits(float32(c * c * (1 + 1.0/(1<<18))))
+	}
+	return math.Float32bits(float32(c))
+}
+
+// dist32 is the bits of the float32 distance (square) or squared distance
+// (circle) between p and q, which order like the floats.
+func dist32(p, q vec, circle bool) uint32 {
+	dx, dz := q.x-p.x, q.z-p.z
+	if circle {
+		return distCircle(dx, dz)
+	}
+	return max(abs32(dx), abs32(dz))
+}
+
+// b2u is 1 for true: two conditions combined with it cost one branch.
+func b2u(b bool) uint32 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // scan lists every unlisted pair of s within its reach, tested at once,
