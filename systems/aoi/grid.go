@@ -160,6 +160,8 @@ type Grid struct {
 	holes      int             // dead slots
 	disorder   int             // adds, removes and lists grown out since the last compaction
 	out        []Handle        // scratch of Interest and Watchers
+	dropUp     []uint32        // scratch of rerefUniform: upper entries to drop ...
+	dropLo     []uint32        // ... and lower ones
 	cellPool   pool[cellEntry] // blocks of cells that grew
 
 	stats Stats

@@ -63,6 +63,13 @@ func (g *Grid) find(l span, s int32) uint32 {
 	return uint32(k)
 }
 
+// prefetch asks for the first lines of l's entries ahead of a search.
+func (g *Grid) prefetch(l span) {
+	if g.vector && l.n > 0 {
+		prefetchVec(&g.ent[l.off], int(l.n))
+	}
+}
+
 // push appends entry e to l, moving l to a block twice its room when it is
 // full (reported, so that the caller can count the disorder).
 func (g *Grid) push(l *span, e uint32) (grew bool) {

@@ -44,3 +44,8 @@ func denseSquareVec(ent *uint32, up *span, body *body, anc *anchor, moved *uint6
 
 //go:noescape
 func denseCircleVec(ent *uint32, up *span, body *body, anc *anchor, moved *uint64, key, near uint32, i, to int32, k int, ev *[]Event) (ri int32, rk int)
+
+// prefetchVec prefetches the lines of the n entries at es, eight at most.
+//
+//go:noescape
+func prefetchVec(es *uint32, n int)

@@ -386,3 +386,18 @@ TEXT ·denseSquareVec(SB), NOSPLIT, $0-88
 TEXT ·denseCircleVec(SB), NOSPLIT, $0-88
 	DENSE(CIRCLE, FARCI)
 	RET
+
+// func prefetchVec(es *uint32, n int)
+TEXT ·prefetchVec(SB), NOSPLIT, $0-16
+	MOVQ	es+0(FP), SI
+	MOVQ	n+8(FP), CX
+	LEAQ	(SI)(CX*4), R9
+	LEAQ	512(SI), R11
+	CMPQ	R11, R9
+	CMOVQHI	R9, R11
+pf:
+	PREFETCHT0	(SI)
+	ADDQ	$64, SI
+	CMPQ	SI, R11
+	JCS	pf
+	RET

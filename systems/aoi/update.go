@@ -117,27 +117,51 @@ func (g *Grid) reref(s int32) {
 func (g *Grid) rerefUniform(s int32, old vec, tok uint32) {
 	mark, anc, circle := g.mark, g.anc, g.shape == Circle
 	r, c := anc[s].p, g.reach32(anc[s].r)
-	for k := int(g.up[s].n) - 1; k >= 0; k-- { // backwards: a removal moves an entry already seen
+	// The drops are chosen first and done last: each searches the
+	// partner's list, far in memory, prefetched when it is chosen so that
+	// it arrives during the cell scan. The lists only grow meanwhile, at
+	// their ends, so the chosen entries, taken from the last, stay where
+	// they were.
+	ups, los := g.dropUp[:0], g.dropLo[:0]
+	for k := int(g.up[s].n) - 1; k >= 0; k-- {
 		e := g.ent[g.up[s].off+k]
 		o := partner(e)
 		mark[o] = tok
 		if b2u(dist32(r, anc[o].p, circle) > c)&b2u(e&bothBits == 0) != 0 {
-			g.unpair(s, uint32(k))
+			ups = append(ups, uint32(k))
+			g.prefetch(g.lo[o])
 		}
 	}
 	for k := int(g.lo[s].n) - 1; k >= 0; k-- {
-		// The reach first: the state may be in the partner's list, far in memory.
+		// The reach first: the state may be in the partner's list.
 		e := g.ent[g.lo[s].off+k]
 		o := partner(e)
 		mark[o] = tok
 		if dist32(r, anc[o].p, circle) <= c || !g.loStale && e&bothBits != 0 {
 			continue
 		}
-		if ki := g.find(g.up[o], s); g.ent[g.up[o].off+int(ki)]&bothBits == 0 { // the upper entry is the truth
-			g.unpairAt(o, ki, s, uint32(k))
-		}
+		los = append(los, uint32(k))
+		g.prefetch(g.up[o])
 	}
 	mark[s] = tok
+	g.scanUniform(s, old, tok, c)
+	for _, k := range ups {
+		g.unpair(s, k)
+	}
+	for _, k := range los {
+		o := partner(g.ent[g.lo[s].off+int(k)])
+		if ki := g.find(g.up[o], s); g.ent[g.up[o].off+int(ki)]&bothBits == 0 { // the upper entry is the truth
+			g.unpairAt(o, ki, s, k)
+		}
+	}
+	g.dropUp, g.dropLo = ups, los
+}
+
+// scanUniform is rerefUniform's cell scan: it lists, out of range, the
+// pairs of s with the unmarked entities within c of its new reference.
+func (g *Grid) scanUniform(s int32, old vec, tok, c uint32) {
+	mark, anc, circle := g.mark, g.anc, g.shape == Circle
+	r := anc[s].p
 	// The cells around r, but those wholly within the reach of old (see
 	// scanCells); the float32 reach c is a hair longer than the float64
 	// one that chose the cells, and a pair between the two may or may not
