@@ -123,6 +123,7 @@ func (g *Grid) rerefUniform(s int32, old vec, tok uint32) {
 	// their ends, so the chosen entries, taken from the last, stay where
 	// they were.
 	ups, los := g.dropUp[:0], g.dropLo[:0]
+	g.prefetch(g.lo[s]) // the pass reads only upper lists: s's lower one is far
 	for k := int(g.up[s].n) - 1; k >= 0; k-- {
 		e := g.ent[g.up[s].off+k]
 		o := partner(e)
