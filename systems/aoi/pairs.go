@@ -276,6 +276,7 @@ func (g *Grid) denseVector(key uint32) {
 	circle := g.shape == Circle
 	to := int32(len(g.up))
 	i, k := int32(0), 0
+	ahead := g.ahead()
 	for {
 		// The arena may have moved: a re-reference's links push.
 		ent, up, body, anc, moved := unsafe.SliceData(g.ent), &g.up[0], &g.body[0], &g.anc[0], &g.moved[0]
@@ -284,9 +285,9 @@ func (g *Grid) denseVector(key uint32) {
 			ev = &g.events
 		}
 		if circle {
-			i, k = denseCircleVec(ent, up, body, anc, moved, key, g.nearBits, i, to, k, ev)
+			i, k = denseCircleVec(ent, up, body, anc, moved, key, g.nearBits, i, to, k, ev, ahead)
 		} else {
-			i, k = denseSquareVec(ent, up, body, anc, moved, key, g.nearBits, i, to, k, ev)
+			i, k = denseSquareVec(ent, up, body, anc, moved, key, g.nearBits, i, to, k, ev, ahead)
 		}
 		switch {
 		case i == to:
@@ -302,6 +303,17 @@ func (g *Grid) denseVector(key uint32) {
 			k++
 		}
 	}
+}
+
+// ahead is how many slots ahead of the walk it prefetches the bodies and
+// anchors: about as far as the partners of a slot reach, the cell rows
+// within the largest reach (slots are in cell order). The walk reads the
+// bodies of those partners, a re-reference their anchors, and a tick of
+// lists streamed through the caches since the walk last passed them has
+// left them cold.
+func (g *Grid) ahead() int {
+	rows := math.Ceil(g.reachOf(g.maxRadius())*g.inv) + 1
+	return int(rows * float64(len(g.body)) / float64(g.rows))
 }
 
 // testUnmoved tests, in a dense pass, the upper pairs of unmoved slot i

@@ -37,13 +37,14 @@ func findVec(es *uint32, n int, s uint32) int
 // nil (the lower bits are stale) and has room; else they return at the
 // entry to flip (ri, rk). They also return at a slot that did not move (rk
 // = -1) or is farther than nearBits from its reference (rk = -2), and at
-// to (ri = to, rk = 0).
+// to (ri = to, rk = 0). Each slot prefetches the body and anchor of the
+// slot ahead slots on (see Grid.ahead).
 //
 //go:noescape
-func denseSquareVec(ent *uint32, up *span, body *body, anc *anchor, moved *uint64, key, near uint32, i, to int32, k int, ev *[]Event) (ri int32, rk int)
+func denseSquareVec(ent *uint32, up *span, body *body, anc *anchor, moved *uint64, key, near uint32, i, to int32, k int, ev *[]Event, ahead int) (ri int32, rk int)
 
 //go:noescape
-func denseCircleVec(ent *uint32, up *span, body *body, anc *anchor, moved *uint64, key, near uint32, i, to int32, k int, ev *[]Event) (ri int32, rk int)
+func denseCircleVec(ent *uint32, up *span, body *body, anc *anchor, moved *uint64, key, near uint32, i, to int32, k int, ev *[]Event, ahead int) (ri int32, rk int)
 
 // prefetchVec prefetches the lines of the n entries at es, eight at most.
 //

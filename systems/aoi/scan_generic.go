@@ -13,10 +13,10 @@ func findVec(_ *uint32, n int, _ uint32) int                          { return n
 
 // denseSquareVec and denseCircleVec stand in for the dense walks of
 // scan_amd64.s and are never called: see haveVector.
-func denseSquareVec(_ *uint32, _ *span, _ *body, _ *anchor, _ *uint64, _, _ uint32, _, to int32, _ int, _ *[]Event) (int32, int) {
+func denseSquareVec(_ *uint32, _ *span, _ *body, _ *anchor, _ *uint64, _, _ uint32, _, to int32, _ int, _ *[]Event, _ int) (int32, int) {
 	return to, 0
 }
-func denseCircleVec(_ *uint32, _ *span, _ *body, _ *anchor, _ *uint64, _, _ uint32, _, to int32, _ int, _ *[]Event) (int32, int) {
+func denseCircleVec(_ *uint32, _ *span, _ *body, _ *anchor, _ *uint64, _, _ uint32, _, to int32, _ int, _ *[]Event, _ int) (int32, int) {
 	return to, 0
 }
 
