@@ -255,14 +255,15 @@ bound: \
 	LEAQ	-3(CX), R8 \
 	CMPQ	R8, DX \
 	CMOVQLT	R8, DX \
-quads: \
 	CMPQ	AX, DX \
 	JGE	chunk \
+quads: \
 	WRONG4(TEST) \
 	SHLXQ	AX, BX, BX \
 	ORQ	BX, R14 \
 	ADDQ	$4, AX \
-	JMP	quads \
+	CMPQ	AX, DX \
+	JLT	quads \
 chunk: \
 	LEAQ	-3(CX), R8 \
 	CMPQ	AX, R8 \
