@@ -313,7 +313,7 @@ func (g *Grid) denseVector(key uint32) {
 // left them cold.
 func (g *Grid) ahead() int {
 	rows := math.Ceil(g.reachOf(g.maxRadius())*g.inv) + 1
-	return int(rows * float64(len(g.body)) / float64(g.rows))
+	return int(min(rows*float64(len(g.body))/float64(g.rows), float64(len(g.body)))) // a radius beyond the bounds: no prefetch
 }
 
 // testUnmoved tests, in a dense pass, the upper pairs of unmoved slot i
