@@ -162,6 +162,8 @@ type Grid struct {
 	out        []Handle        // scratch of Interest and Watchers
 	dropUp     []uint32        // scratch of rerefUniform: upper entries to drop ...
 	dropLo     []uint32        // ... and lower ones
+	mirrors    []mirrorWrite   // scratch of testMoved ...
+	mirrors2   []mirrorWrite
 	cellPool   pool[cellEntry] // blocks of cells that grew
 
 	stats Stats

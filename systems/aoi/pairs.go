@@ -147,9 +147,14 @@ func (g *Grid) flip(i int32, ki uint32, j int32, kj, old, bits uint32, silent bo
 	if !g.loStale {
 		g.ent[g.lo[j].off+int(kj)] = uint32(i) | swapBits(bits)
 	}
-	if silent {
-		return
+	if !silent {
+		g.emit(i, j, old, bits)
 	}
+}
+
+// emit appends the events of the pair i < j whose state seen from i went
+// from old to bits.
+func (g *Grid) emit(i, j int32, old, bits uint32) {
 	ch := (old ^ bits) & bothBits
 	hi, hj := g.body[i].h, g.body[j].h
 	if ch == bothBits && (bits == 0 || bits == bothBits) { // the common case: both ways at once
@@ -199,30 +204,97 @@ func (g *Grid) testAll(s int32, silent bool) {
 // entities in slot order, each re-referenced first if it went far (see
 // update): both of its lists. A pair of two moved entities is tested twice,
 // the second time finding it up to date: cheaper than a check per entry
-// when few move. The flip of a lower entry rebuilds the upper one from it
-// instead of reading it.
+// when few move.
+//
+// A flip writes the entity's own entry at once and the mirror, in the
+// partner's list and far in memory, one moved entity later: the search for
+// it is prefetched when the flip is found, and the next entity's lists are
+// tested meanwhile (see mirror). Searched at once, the mirrors took a third
+// of the time. A mirror in the next entity's own lists is written before
+// they are tested, and every pending one before a re-reference.
 func (g *Grid) testMoved() {
 	g.syncLower()
 	g.denseRun = 0
 	g.pass, g.dense = true, false
 	scan, key := g.scanners()
 	circle := g.shape == Circle
+	prev, cur := g.mirrors[:0], g.mirrors2[:0]
 	for _, s := range g.movedList {
 		if g.far(s) {
+			prev = g.writeMirrors(prev, -1)
 			g.rerefAt(s)
+		} else {
+			prev = g.writeMirrors(prev, s)
 		}
 		p := g.body[s]
-		g.flipUpper(s, p, scan, key)
-		es := g.entries(g.lo[s])
+		es := g.entries(g.up[s])
+		for k := 0; ; k++ {
+			if k = scan(es, k, g.body, p, key); k == len(es) {
+				break
+			}
+			e := es[k]
+			j := partner(e)
+			bits := e&bothBits ^ bothBits // uniform: a symmetric pair changes both ways
+			if key == 0 {
+				bits = pairBits(p, g.body[j], circle)
+			}
+			es[k] = uint32(j) | bits
+			g.emit(s, j, e, bits)
+			cur = g.mirror(cur, j, true, s, swapBits(bits))
+		}
+		es = g.entries(g.lo[s])
 		for k := 0; ; k++ {
 			if k = scan(es, k, g.body, p, key); k == len(es) {
 				break
 			}
 			o := partner(es[k])
-			g.flip(o, g.find(g.up[o], s), s, uint32(k), uint32(s)|swapBits(es[k]&bothBits), pairBits(g.body[o], p, circle), false)
+			old, bits := swapBits(es[k]&bothBits), pairBits(g.body[o], p, circle) // seen from o
+			es[k] = uint32(o) | swapBits(bits)
+			g.emit(o, s, old, bits)
+			cur = g.mirror(cur, o, false, s, bits)
 		}
+		g.writeMirrors(prev, -1)
+		prev, cur = cur, prev[:0]
 	}
+	g.mirrors, g.mirrors2 = g.writeMirrors(prev, -1), cur
 	g.pass = false
+}
+
+// A mirrorWrite is the pending write of a flipped pair's entry in the
+// list of slot t (its lower list if lower), whose partner is p: state bits.
+type mirrorWrite struct {
+	t, p  int32
+	lower bool
+	bits  uint32
+}
+
+// mirror queues the write of the entry of p in a list of t, prefetching
+// the list for the search.
+func (g *Grid) mirror(ws []mirrorWrite, t int32, lower bool, p int32, bits uint32) []mirrorWrite {
+	l := g.up[t]
+	if lower {
+		l = g.lo[t]
+	}
+	g.prefetch(l)
+	return append(ws, mirrorWrite{t: t, p: p, lower: lower, bits: bits})
+}
+
+// writeMirrors writes the pending entries into the lists of slot only, or
+// of every slot if only is -1, and returns those left.
+func (g *Grid) writeMirrors(ws []mirrorWrite, only int32) []mirrorWrite {
+	left := ws[:0]
+	for _, w := range ws {
+		if only >= 0 && w.t != only {
+			left = append(left, w)
+			continue
+		}
+		l := g.up[w.t]
+		if w.lower {
+			l = g.lo[w.t]
+		}
+		g.ent[l.off+int(g.find(l, w.p))] = uint32(w.p) | w.bits
+	}
+	return left
 }
 
 // testDense does testMoved's work when most entities moved, walking every
