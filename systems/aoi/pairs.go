@@ -219,7 +219,19 @@ func (g *Grid) testMoved() {
 	scan, key := g.scanners()
 	circle := g.shape == Circle
 	prev, cur := g.mirrors[:0], g.mirrors2[:0]
-	for _, s := range g.movedList {
+	for x, s := range g.movedList {
+		if y := x + 4; y < len(g.movedList) { // the lists of the entity four on, their spans eight on
+			t := g.movedList[y]
+			g.prefetch(g.up[t])
+			g.prefetch(g.lo[t])
+			if y += 4; y < len(g.movedList) {
+				t = g.movedList[y]
+				prefetchVec((*uint32)(unsafe.Pointer(&g.up[t])), 4)
+				prefetchVec((*uint32)(unsafe.Pointer(&g.lo[t])), 4)
+				prefetchVec((*uint32)(unsafe.Pointer(&g.body[t])), 4)
+				prefetchVec((*uint32)(unsafe.Pointer(&g.anc[t])), 4)
+			}
+		}
 		if g.far(s) {
 			prev = g.writeMirrors(prev, -1)
 			g.rerefAt(s)
