@@ -2,7 +2,11 @@
 
 package aoi
 
-import "golang.org/x/sys/cpu"
+import (
+	"unsafe"
+
+	"golang.org/x/sys/cpu"
+)
 
 // haveVector reports whether the vector loops of scan_amd64.s can run: they
 // use AVX2, and the dense walks BMI1's BLSR and BMI2's SHLX (every AVX2
@@ -50,3 +54,8 @@ func denseCircleVec(ent *uint32, up *span, body *body, anc *anchor, moved *uint6
 //
 //go:noescape
 func prefetchVec(es *uint32, n int)
+
+// prefetch4 prefetches the lines at a, b, c and d.
+//
+//go:noescape
+func prefetch4(a, b, c, d unsafe.Pointer)

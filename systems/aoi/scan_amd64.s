@@ -399,6 +399,8 @@ TEXT ·denseCircleVec(SB), NOSPLIT, $0-96
 	RET
 
 // func prefetchVec(es *uint32, n int)
+//
+// The lines of the n entries at es, eight at most.
 TEXT ·prefetchVec(SB), NOSPLIT, $0-16
 	MOVQ	es+0(FP), SI
 	MOVQ	n+8(FP), CX
@@ -411,4 +413,16 @@ pf:
 	ADDQ	$64, SI
 	CMPQ	SI, R11
 	JCS	pf
+	RET
+
+// func prefetch4(a, b, c, d unsafe.Pointer)
+TEXT ·prefetch4(SB), NOSPLIT, $0-32
+	MOVQ	a+0(FP), AX
+	PREFETCHT0	(AX)
+	MOVQ	b+8(FP), AX
+	PREFETCHT0	(AX)
+	MOVQ	c+16(FP), AX
+	PREFETCHT0	(AX)
+	MOVQ	d+24(FP), AX
+	PREFETCHT0	(AX)
 	RET

@@ -2,6 +2,8 @@
 
 package aoi
 
+import "unsafe"
+
 // haveVector reports that there are no vector scanners on this platform.
 func haveVector() bool { return false }
 
@@ -20,5 +22,8 @@ func denseCircleVec(_ *uint32, _ *span, _ *body, _ *anchor, _ *uint64, _, _ uint
 	return to, 0
 }
 
-// prefetchVec stands in for the prefetch of scan_amd64.s: see haveVector.
+// prefetchVec stands in for the prefetch of scan_amd64.s.
 func prefetchVec(_ *uint32, _ int) {}
+
+// prefetch4 stands in for the prefetch of scan_amd64.s.
+func prefetch4(_, _, _, _ unsafe.Pointer) {}
