@@ -155,14 +155,14 @@ type Grid struct {
 	loStale  bool
 	denseRun int // dense passes in a row, up to staleAfter
 
-	ent        []uint32        // the lists' arena (see span)
-	freeBlocks [33][]int       // offsets of blocks lists gave up, by class (see regrow)
-	holes      int             // dead slots
-	disorder   int             // adds, removes and lists grown out since the last compaction
-	out        []Handle        // scratch of Interest and Watchers
-	dropUp     []uint32        // scratch of rerefUniform: upper entries to drop ...
-	dropLo     []uint32        // ... and lower ones
-	mirrors    []mirrorWrite   // scratch of testMoved ...
+	ent        []uint32      // the lists' arena (see span)
+	freeBlocks [33][]int     // offsets of blocks lists gave up, by class (see regrow)
+	holes      int           // dead slots
+	disorder   int           // adds, removes and lists grown out since the last compaction
+	out        []Handle      // scratch of Interest and Watchers
+	dropUp     []uint32      // scratch of rerefUniform: upper entries to drop ...
+	dropLo     []uint32      // ... and lower ones
+	mirrors    []mirrorWrite // scratch of testMoved ...
 	mirrors2   []mirrorWrite
 	cellPool   pool[cellEntry] // blocks of cells that grew
 
