@@ -162,7 +162,7 @@ type Grid struct {
 	out        []Handle      // scratch of Interest and Watchers
 	dropUp     []uint32      // scratch of rerefUniform: upper entries to drop ...
 	dropLo     []uint32      // ... and lower ones
-	mirrors    []mirrorWrite // scratch of testMoved ...
+	mirrors    []mirrorWrite // scratch of testMoved: two moved entities' pending mirrors
 	mirrors2   []mirrorWrite
 	cellPool   pool[cellEntry] // blocks of cells that grew
 
