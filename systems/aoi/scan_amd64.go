@@ -59,3 +59,15 @@ func prefetchVec(es *uint32, n int)
 //
 //go:noescape
 func prefetch4(a, b, c, d unsafe.Pointer)
+
+// dropSquareVec and dropCircleVec are nextDrop's loop in vector code, from
+// the first of the n entries at es: the index of the first entry whose pair
+// may be dropped, or n, having marked the partners of those before it and
+// maybe a few after (with tok, in mark). key is the reach's bits plus one;
+// keep is 15 when a pair in range is kept, 0 when the states are stale.
+//
+//go:noescape
+func dropSquareVec(es *uint32, n int, anc *anchor, pxz uint64, key uint32, mark *uint32, tok, keep uint32) int
+
+//go:noescape
+func dropCircleVec(es *uint32, n int, anc *anchor, pxz uint64, key uint32, mark *uint32, tok, keep uint32) int

@@ -319,6 +319,80 @@ ret: \
 	MOVQ	AX, rk+88(FP) \
 	VZEROUPPER
 
+// DROP is the body of rerefUniform's list loop (see nextDrop) for the
+// test TEST: four entries a step as in SCAN, each partner marked with tok
+// and its reference tested against the reach, the key. A pair may be
+// dropped where it is beyond the reach and keep's bit (the state, when it
+// is not stale) is clear.
+//
+// Registers: SI the list, DI the anchors, CX the count, DX the count of
+// whole quads' entries, AX the index, R13 the marks, R14 tok, R15 keep;
+// Y10 the reference four times, Y9 the key, Y7 the magnitude mask.
+#define DROP(TEST) \
+	MOVQ	es+0(FP), SI \
+	MOVQ	n+8(FP), CX \
+	MOVQ	anc+16(FP), DI \
+	VPBROADCASTQ	pxz+24(FP), Y10 \
+	VPBROADCASTD	key+32(FP), Y9 \
+	VPCMPEQD	Y7, Y7, Y7 \
+	VPSRLD	$1, Y7, Y7 \
+	MOVQ	mark+40(FP), R13 \
+	MOVL	tok+48(FP), R14 \
+	MOVL	keep+52(FP), R15 \
+	MOVQ	CX, DX \
+	ANDQ	$~3, DX \
+	XORQ	AX, AX \
+dquads: \
+	CMPQ	AX, DX \
+	JAE	dtail \
+	QUAD \
+	MOVL	R14, (R13)(R8*1) \
+	MOVL	R14, (R13)(R9*1) \
+	MOVL	R14, (R13)(R10*1) \
+	MOVL	R14, (R13)(R11*1) \
+	TEST(Y3, Y4, Y7, Y9) \
+	VMOVMSKPD	Y3, BX \
+	VMOVMSKPS	X0, R12 \
+	ANDL	R15, R12 \
+	ORL	R12, BX \
+	XORL	$15, BX \
+	JNZ	dfound \
+	ADDQ	$4, AX \
+	JMP	dquads \
+dtail: \
+	CMPQ	AX, CX \
+	JAE	ddone \
+	ONE \
+	MOVL	R14, (R13)(R8*1) \
+	TEST(X3, X4, X7, X9) \
+	VMOVMSKPD	X3, BX \
+	ANDL	$1, BX \
+	SHRL	$31, R12 \
+	ANDL	R15, R12 \
+	ORL	R12, BX \
+	XORL	$1, BX \
+	JNZ	ddone \
+	INCQ	AX \
+	JMP	dtail \
+dfound: \
+	BSFL	BX, BX \
+	ADDQ	BX, AX \
+ddone:
+
+// func dropSquareVec(es *uint32, n int, anc *anchor, pxz uint64, key uint32, mark *uint32, tok, keep uint32) int
+TEXT ·dropSquareVec(SB), NOSPLIT, $0-64
+	DROP(SQUARE)
+	MOVQ	AX, ret+56(FP)
+	VZEROUPPER
+	RET
+
+// func dropCircleVec(es *uint32, n int, anc *anchor, pxz uint64, key uint32, mark *uint32, tok, keep uint32) int
+TEXT ·dropCircleVec(SB), NOSPLIT, $0-64
+	DROP(CIRCLE)
+	MOVQ	AX, ret+56(FP)
+	VZEROUPPER
+	RET
+
 // func scanSquareVec(es *uint32, n int, body *body, pxz uint64, key uint32) int
 TEXT ·scanSquareVec(SB), NOSPLIT, $0-48
 	SCAN(SQUARE)

@@ -27,3 +27,12 @@ func prefetchVec(_ *uint32, _ int) {}
 
 // prefetch4 stands in for the prefetch of scan_amd64.s.
 func prefetch4(_, _, _, _ unsafe.Pointer) {}
+
+// dropSquareVec and dropCircleVec stand in for the vector loops of
+// scan_amd64.s and are never called: see haveVector.
+func dropSquareVec(_ *uint32, n int, _ *anchor, _ uint64, _ uint32, _ *uint32, _, _ uint32) int {
+	return n
+}
+func dropCircleVec(_ *uint32, n int, _ *anchor, _ uint64, _ uint32, _ *uint32, _, _ uint32) int {
+	return n
+}

@@ -105,14 +105,18 @@ func FuzzVectorScanners(f *testing.F) {
 	f.Add([]byte("a list of pairs, some of them at the edge"), true)
 	f.Add(make([]byte, 300), false)
 	f.Fuzz(func(t *testing.T, data []byte, circle bool) {
-		i := 0
-		src := func() uint32 { // the input's words, then zeros
-			var b [4]byte
-			i += copy(b[:], data[min(i, len(data)):])
-			return binary.LittleEndian.Uint32(b[:])
-		}
-		newScanCase(src, circle).check(t)
+		newScanCase(byteSource(data), circle).check(t)
 	})
+}
+
+// byteSource returns the words of data, then zeros.
+func byteSource(data []byte) func() uint32 {
+	i := 0
+	return func() uint32 {
+		var b [4]byte
+		i += copy(b[:], data[min(i, len(data)):])
+		return binary.LittleEndian.Uint32(b[:])
+	}
 }
 
 // TestFindVec compares findVec with find's Go loop on lists of every length
@@ -269,4 +273,59 @@ func TestReach32(t *testing.T) {
 			}
 		}
 	}
+}
+
+// checkDrop compares the vector loops of nextDrop with the Go one on c's
+// list, the bodies' positions standing for the partners' references, from
+// every start index, states stale or not.
+func (c scanCase) checkDrop(t *testing.T, circle bool) {
+	t.Helper()
+	anc := make([]anchor, len(c.body))
+	for i, b := range c.body {
+		anc[i].p = vec{b.x, b.z}
+	}
+	g := &Grid{shape: Square, vector: true, anc: anc}
+	if circle {
+		g.shape = Circle
+	}
+	r := vec{c.p.x, c.p.z}
+	for _, stale := range []bool{false, true} {
+		for k := 0; k <= len(c.es); k++ {
+			g.mark = make([]uint32, len(c.body))
+			want := make([]uint32, len(c.body))
+			got := g.nextDrop(c.es, k, r, c.key-1, 1, stale)
+			if w := nextDropGo(c.es, k, anc, r, c.key-1, want, 1, circle, stale); got != w {
+				t.Fatalf("circle %v, stale %v, from %d of %d entries: vector loop stops at %d, Go loop at %d",
+					circle, stale, k, len(c.es), got, w)
+			}
+			for _, e := range c.es[k:min(got+1, len(c.es))] {
+				if g.mark[partner(e)] != 1 {
+					t.Fatalf("circle %v, stale %v, from %d: partner %d of an entry before the stop unmarked", circle, stale, k, partner(e))
+				}
+			}
+		}
+	}
+}
+
+func TestDropVec(t *testing.T) {
+	if !haveVector() {
+		t.Skip("no vector loops on this machine")
+	}
+	rng := rand.New(rand.NewPCG(8, 12))
+	for i := range 3000 {
+		circle := i%2 == 0
+		newScanCase(rng.Uint32, circle).checkDrop(t, circle)
+	}
+}
+
+// FuzzDropVec compares the drop loops on cases built from the input.
+func FuzzDropVec(f *testing.F) {
+	if !haveVector() {
+		f.Skip("no vector loops on this machine")
+	}
+	f.Add([]byte{0}, false)
+	f.Add([]byte("partners at the reach and beyond it"), true)
+	f.Fuzz(func(t *testing.T, data []byte, circle bool) {
+		newScanCase(byteSource(data), circle).checkDrop(t, circle)
+	})
 }

@@ -115,7 +115,7 @@ func (g *Grid) reref(s int32) {
 // several. It marks the partners it drops too: they are beyond the reach
 // by the same test that the cell scan applies.
 func (g *Grid) rerefUniform(s int32, old vec, tok uint32) {
-	mark, anc, circle := g.mark, g.anc, g.shape == Circle
+	mark, anc := g.mark, g.anc
 	r, c := anc[s].p, g.reach32(anc[s].r)
 	// The drops are chosen first and done last: each searches the
 	// partner's list, far in memory, prefetched when it is chosen so that
@@ -124,32 +124,28 @@ func (g *Grid) rerefUniform(s int32, old vec, tok uint32) {
 	// they were.
 	ups, los := g.dropUp[:0], g.dropLo[:0]
 	g.prefetch(g.lo[s]) // the pass reads only upper lists: s's lower one is far
-	for k := int(g.up[s].n) - 1; k >= 0; k-- {
-		e := g.ent[g.up[s].off+k]
-		o := partner(e)
-		mark[o] = tok
-		if b2u(dist32(r, anc[o].p, circle) > c)&b2u(e&bothBits == 0) != 0 {
-			ups = append(ups, uint32(k))
-			g.prefetch(g.lo[o])
+	es := g.entries(g.up[s]) // no entry moves before the drops
+	for k := 0; ; k++ {
+		if k = g.nextDrop(es, k, r, c, tok, false); k == len(es) {
+			break
 		}
+		ups = append(ups, uint32(k))
+		g.prefetch(g.lo[partner(es[k])])
 	}
-	for k := int(g.lo[s].n) - 1; k >= 0; k-- {
-		// The reach first: the state may be in the partner's list.
-		e := g.ent[g.lo[s].off+k]
-		o := partner(e)
-		mark[o] = tok
-		if dist32(r, anc[o].p, circle) <= c || !g.loStale && e&bothBits != 0 {
-			continue
+	es = g.entries(g.lo[s])
+	for k := 0; ; k++ { // a lower entry's state may be stale: the upper one tells, at the drop
+		if k = g.nextDrop(es, k, r, c, tok, g.loStale); k == len(es) {
+			break
 		}
 		los = append(los, uint32(k))
-		g.prefetch(g.up[o])
+		g.prefetch(g.up[partner(es[k])])
 	}
 	mark[s] = tok
 	g.scanUniform(s, old, tok, c)
-	for _, k := range ups {
+	for _, k := range slices.Backward(ups) { // a drop moves the last entry: the last first
 		g.unpair(s, k)
 	}
-	for _, k := range los {
+	for _, k := range slices.Backward(los) {
 		o := partner(g.ent[g.lo[s].off+int(k)])
 		if ki := g.find(g.up[o], s); g.ent[g.up[o].off+int(ki)]&bothBits == 0 { // the upper entry is the truth
 			g.unpairAt(o, ki, s, k)
@@ -195,6 +191,44 @@ func (g *Grid) scanUniform(s int32, old vec, tok, c uint32) {
 			}
 		}
 	}
+}
+
+// nextDrop marks the partners of the entries of es from k on, up to the
+// first whose pair may be dropped: beyond c of r (see dist32) and, unless
+// the states are stale, out of range. It returns that entry's index, or
+// len(es): rerefUniform's list loops. The grid is uniform, so that an
+// entry's seesBit is its whole state.
+func (g *Grid) nextDrop(es []uint32, k int, r vec, c uint32, tok uint32, stale bool) int {
+	if k == len(es) {
+		return k
+	}
+	circle := g.shape == Circle
+	if g.vector {
+		keep := uint32(15)
+		if stale {
+			keep = 0
+		}
+		if circle {
+			return k + dropCircleVec(&es[k], len(es)-k, &g.anc[0], position(body{x: r.x, z: r.z}), c+1, &g.mark[0], tok, keep)
+		}
+		return k + dropSquareVec(&es[k], len(es)-k, &g.anc[0], position(body{x: r.x, z: r.z}), c+1, &g.mark[0], tok, keep)
+	}
+	return nextDropGo(es, k, g.anc, r, c, g.mark, tok, circle, stale)
+}
+
+// nextDropGo is nextDrop's loop in Go, a leaf like nextNew.
+//
+//go:noinline
+func nextDropGo(es []uint32, k int, anc []anchor, r vec, c uint32, mark []uint32, tok uint32, circle, stale bool) int {
+	for ; k < len(es); k++ {
+		e := es[k]
+		o := partner(e)
+		mark[o] = tok
+		if b2u(dist32(r, anc[o].p, circle) > c)&b2u(stale || e&seesBit == 0) != 0 {
+			return k
+		}
+	}
+	return len(es)
 }
 
 // nextNew returns the index of the first entry of es from k on within c
