@@ -123,7 +123,7 @@ func (g *Grid) rerefUniform(s int32, old vec, tok uint32) {
 	// their ends, so the chosen entries, taken from the last, stay where
 	// they were.
 	ups, los := g.dropUp[:0], g.dropLo[:0]
-	g.prefetch(g.lo[s]) // the pass reads only upper lists: s's lower one is far
+	g.prefetch(g.lo[s])      // the pass reads only upper lists: s's lower one is far
 	es := g.entries(g.up[s]) // no entry moves before the drops
 	for k := 0; ; k++ {
 		if k = g.nextDrop(es, k, r, c, tok, false); k == len(es) {
