@@ -71,3 +71,14 @@ func dropSquareVec(es *uint32, n int, anc *anchor, pxz uint64, key uint32, mark 
 
 //go:noescape
 func dropCircleVec(es *uint32, n int, anc *anchor, pxz uint64, key uint32, mark *uint32, tok, keep uint32) int
+
+// newSquareVec and newCircleVec are nextNew's loop in vector code, from
+// the first of the n cell entries at es: the index of the first whose
+// reference is within key (the reach's bits plus one) of pxz and whose
+// slot's mark is not tok, or n.
+//
+//go:noescape
+func newSquareVec(es *cellEntry, n int, pxz uint64, key uint32, mark *uint32, tok uint32) int
+
+//go:noescape
+func newCircleVec(es *cellEntry, n int, pxz uint64, key uint32, mark *uint32, tok uint32) int

@@ -379,6 +379,84 @@ dfound: \
 	ADDQ	BX, AX \
 ddone:
 
+// NEW is the body of rerefUniform's cell scan (see Grid.nextNew) for the
+// test TEST: four cell entries a step, each 16 bytes (slot, reference,
+// radius), their references tested against the key and their slots'
+// marks against tok; the first within it and unmarked stops it. A cell of
+// four or more ends with the quad of its last four: those it tests again
+// were not new, or were and have been marked since.
+//
+// Registers: SI the entries, CX the count, AX the index, R13 the marks,
+// X14 tok four times; Y10 the reference four times, Y9 the key, Y7 the
+// magnitude mask.
+#define NEW(TEST) \
+	MOVQ	es+0(FP), SI \
+	MOVQ	n+8(FP), CX \
+	VPBROADCASTQ	pxz+16(FP), Y10 \
+	VPBROADCASTD	key+24(FP), Y9 \
+	VPCMPEQD	Y7, Y7, Y7 \
+	VPSRLD	$1, Y7, Y7 \
+	MOVQ	mark+32(FP), R13 \
+	VPBROADCASTD	tok+40(FP), X14 \
+	XORQ	AX, AX \
+	CMPQ	CX, $4 \
+	JLT	ntail \
+nquads: \
+	LEAQ	4(AX), DX \
+	CMPQ	DX, CX \
+	JLE	nquad \
+	LEAQ	-4(CX), AX \
+nquad: \
+	MOVQ	AX, DX \
+	SHLQ	$4, DX \
+	VMOVQ	4(SI)(DX*1), X3 \
+	VPINSRQ	$1, 20(SI)(DX*1), X3, X3 \
+	VMOVQ	36(SI)(DX*1), X4 \
+	VPINSRQ	$1, 52(SI)(DX*1), X4, X4 \
+	VINSERTI128	$1, X4, Y3, Y3 \
+	VSUBPS	Y10, Y3, Y3 \
+	TEST(Y3, Y4, Y7, Y9) \
+	VMOVMSKPD	Y3, BX \
+	MOVL	(SI)(DX*1), R8 \
+	MOVL	16(SI)(DX*1), R9 \
+	MOVL	32(SI)(DX*1), R10 \
+	MOVL	48(SI)(DX*1), R11 \
+	VMOVD	(R13)(R8*4), X5 \
+	VPINSRD	$1, (R13)(R9*4), X5, X5 \
+	VPINSRD	$2, (R13)(R10*4), X5, X5 \
+	VPINSRD	$3, (R13)(R11*4), X5, X5 \
+	VPCMPEQD	X14, X5, X5 \
+	VMOVMSKPS	X5, R12 \
+	ANDNL	BX, R12, BX \
+	JNZ	nfound \
+	ADDQ	$4, AX \
+	CMPQ	AX, CX \
+	JLT	nquads \
+	JMP	ndone \
+ntail: \
+	CMPQ	AX, CX \
+	JGE	ndone \
+	MOVQ	AX, DX \
+	SHLQ	$4, DX \
+	VMOVQ	4(SI)(DX*1), X3 \
+	VSUBPS	X10, X3, X3 \
+	TEST(X3, X4, X7, X9) \
+	VMOVMSKPD	X3, BX \
+	ANDL	$1, BX \
+	MOVL	(SI)(DX*1), R8 \
+	MOVL	(R13)(R8*4), R8 \
+	VMOVD	X14, R9 \
+	CMPL	R8, R9 \
+	SETEQ	R12 \
+	ANDNL	BX, R12, BX \
+	JNZ	ndone \
+	INCQ	AX \
+	JMP	ntail \
+nfound: \
+	BSFL	BX, BX \
+	ADDQ	BX, AX \
+ndone:
+
 // func dropSquareVec(es *uint32, n int, anc *anchor, pxz uint64, key uint32, mark *uint32, tok, keep uint32) int
 TEXT ·dropSquareVec(SB), NOSPLIT, $0-64
 	DROP(SQUARE)
@@ -390,6 +468,20 @@ TEXT ·dropSquareVec(SB), NOSPLIT, $0-64
 TEXT ·dropCircleVec(SB), NOSPLIT, $0-64
 	DROP(CIRCLE)
 	MOVQ	AX, ret+56(FP)
+	VZEROUPPER
+	RET
+
+// func newSquareVec(es *cellEntry, n int, pxz uint64, key uint32, mark *uint32, tok uint32) int
+TEXT ·newSquareVec(SB), NOSPLIT, $0-56
+	NEW(SQUARE)
+	MOVQ	AX, ret+48(FP)
+	VZEROUPPER
+	RET
+
+// func newCircleVec(es *cellEntry, n int, pxz uint64, key uint32, mark *uint32, tok uint32) int
+TEXT ·newCircleVec(SB), NOSPLIT, $0-56
+	NEW(CIRCLE)
+	MOVQ	AX, ret+48(FP)
 	VZEROUPPER
 	RET
 

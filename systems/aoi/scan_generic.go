@@ -36,3 +36,8 @@ func dropSquareVec(_ *uint32, n int, _ *anchor, _ uint64, _ uint32, _ *uint32, _
 func dropCircleVec(_ *uint32, n int, _ *anchor, _ uint64, _ uint32, _ *uint32, _, _ uint32) int {
 	return n
 }
+
+// newSquareVec and newCircleVec stand in for the vector loops of
+// scan_amd64.s and are never called: see haveVector.
+func newSquareVec(_ *cellEntry, n int, _ uint64, _ uint32, _ *uint32, _ uint32) int { return n }
+func newCircleVec(_ *cellEntry, n int, _ uint64, _ uint32, _ *uint32, _ uint32) int { return n }

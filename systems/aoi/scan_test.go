@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"unsafe"
 )
 
 // scanCase is a list with its partners' bodies, the owner and a key, for
@@ -327,5 +328,57 @@ func FuzzDropVec(f *testing.F) {
 	f.Add([]byte("partners at the reach and beyond it"), true)
 	f.Fuzz(func(t *testing.T, data []byte, circle bool) {
 		newScanCase(byteSource(data), circle).checkDrop(t, circle)
+	})
+}
+
+// checkNew compares the vector loops of nextNew with the Go one on cells
+// made from c: an entry per list entry, its slot marked where the entry's
+// seesBit is set, from every start index.
+func (c scanCase) checkNew(t *testing.T, circle bool) {
+	t.Helper()
+	g := &Grid{shape: Square, vector: true, mark: make([]uint32, len(c.body))}
+	if circle {
+		g.shape = Circle
+	}
+	es := make([]cellEntry, len(c.es))
+	for i, e := range c.es {
+		s := partner(e)
+		es[i] = cellEntry{s: s, p: vec{c.body[s].x, c.body[s].z}, r: 1}
+		if e&seesBit != 0 {
+			g.mark[s] = 7
+		}
+	}
+	r := vec{c.p.x, c.p.z}
+	for k := 0; k <= len(es); k++ {
+		got := g.nextNew(es, k, r, c.key-1, 7)
+		if want := nextNewGo(es, k, r, c.key-1, g.mark, 7, circle); got != want {
+			t.Fatalf("circle %v, from %d of %d entries: vector loop stops at %d, Go loop at %d", circle, k, len(es), got, want)
+		}
+	}
+}
+
+func TestNewVec(t *testing.T) {
+	if !haveVector() {
+		t.Skip("no vector loops on this machine")
+	}
+	if unsafe.Sizeof(cellEntry{}) != 16 || unsafe.Offsetof(cellEntry{}.p) != 4 {
+		t.Fatal("the vector cell scan reads 16-byte entries with the reference at 4")
+	}
+	rng := rand.New(rand.NewPCG(9, 13))
+	for i := range 3000 {
+		circle := i%2 == 0
+		newScanCase(rng.Uint32, circle).checkNew(t, circle)
+	}
+}
+
+// FuzzNewVec compares the cell scans on cases built from the input.
+func FuzzNewVec(f *testing.F) {
+	if !haveVector() {
+		f.Skip("no vector loops on this machine")
+	}
+	f.Add([]byte{0}, false)
+	f.Add([]byte("cells of entities, some marked, some at the reach"), true)
+	f.Fuzz(func(t *testing.T, data []byte, circle bool) {
+		newScanCase(byteSource(data), circle).checkNew(t, circle)
 	})
 }

@@ -176,7 +176,7 @@ func (g *Grid) scanUniform(s int32, old vec, tok, c uint32) {
 			}
 			es := g.cells[cz*g.cols+cx]
 			for k := 0; ; k++ {
-				if k = nextNew(es, k, r, c, mark, tok, circle); k == len(es) {
+				if k = g.nextNew(es, k, r, c, tok); k == len(es) {
 					break
 				}
 				e := es[k]
@@ -232,11 +232,27 @@ func nextDropGo(es []uint32, k int, anc []anchor, r vec, c uint32, mark []uint32
 }
 
 // nextNew returns the index of the first entry of es from k on within c
-// of r (see dist32) and unmarked, or len(es): rerefUniform's cell scan, a
-// leaf kept out of line so that its loop stays in registers.
+// of r (see dist32) and unmarked, or len(es): rerefUniform's cell scan.
+func (g *Grid) nextNew(es []cellEntry, k int, r vec, c uint32, tok uint32) int {
+	if k == len(es) {
+		return k
+	}
+	circle := g.shape == Circle
+	if g.vector {
+		pxz := position(body{x: r.x, z: r.z})
+		if circle {
+			return k + newCircleVec(&es[k], len(es)-k, pxz, c+1, &g.mark[0], tok)
+		}
+		return k + newSquareVec(&es[k], len(es)-k, pxz, c+1, &g.mark[0], tok)
+	}
+	return nextNewGo(es, k, r, c, g.mark, tok, circle)
+}
+
+// nextNewGo is nextNew's loop in Go, a leaf kept out of line so that its
+// loop stays in registers.
 //
 //go:noinline
-func nextNew(es []cellEntry, k int, r vec, c uint32, mark []uint32, tok uint32, circle bool) int {
+func nextNewGo(es []cellEntry, k int, r vec, c uint32, mark []uint32, tok uint32, circle bool) int {
 	for ; k < len(es); k++ {
 		if e := &es[k]; b2u(dist32(r, e.p, circle) > c)|b2u(mark[e.s] == tok) == 0 {
 			return k
