@@ -111,17 +111,18 @@ func (g *Grid) reref(s int32) {
 
 // rerefUniform is reref's work after the new reference when every live
 // entity has the same radius: one reach for every pair, tested in float32
-// (see reach32), and one branch per entry where the general loops take
-// several. It marks the partners it drops too: they are beyond the reach
-// by the same test that the cell scan applies.
+// (see reach32) by vector loops over the lists and the cells (nextDrop,
+// nextNew), where the general loops take several branches an entry. It
+// marks the partners it drops too: they are beyond the reach by the same
+// test that the cell scan applies.
 func (g *Grid) rerefUniform(s int32, old vec, tok uint32) {
 	mark, anc := g.mark, g.anc
 	r, c := anc[s].p, g.reach32(anc[s].r)
 	// The drops are chosen first and done last: each searches the
 	// partner's list, far in memory, prefetched when it is chosen so that
 	// it arrives during the cell scan. The lists only grow meanwhile, at
-	// their ends, so the chosen entries, taken from the last, stay where
-	// they were.
+	// their ends, so the chosen entries stay where they were, and they are
+	// dropped from the last: a drop moves the list's last entry.
 	ups, los := g.dropUp[:0], g.dropLo[:0]
 	g.prefetch(g.lo[s])      // the pass reads only upper lists: s's lower one is far
 	es := g.entries(g.up[s]) // no entry moves before the drops
