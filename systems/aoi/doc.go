@@ -50,12 +50,18 @@
 // has the same radius, one comparison decides both directions, and on amd64
 // with AVX2 those loops are vector code that tests four entries at a time
 // (scan_amd64.s; the purego build tag keeps the Go loops). There the dense
-// walk over all slots is one such loop, which flips the pairs it finds and
-// returns to Go only to re-reference an entity or to test a slot that did
-// not move. After two dense
-// walks in a row, a pair that changes writes its state only into the upper
-// entry: the lower entry is in another list, far in memory, and only the
-// sparse walk reads its bits in place, so it rewrites them first. Slots are
+// walk over all slots is one such loop, which gathers a list's pairs to flip
+// in a mask, without a branch on each quad, flips them, and returns to Go
+// only to re-reference an entity or to test a slot that did not move. After
+// two dense walks in a row, a pair that changes writes its state only into
+// the upper entry: the lower entry is in another list, far in memory, and
+// only the sparse walk reads its bits in place, so it rewrites them first.
+// The sparse walk writes a flipped pair's entry in the partner's list one
+// moved entity later, its search prefetched, and prefetches the lists of
+// the moved entities ahead of it. When every entity has the same radius,
+// a re-reference tests its lists and cells in vector loops too, and
+// chooses its drops before its cell scan, so that the partners' lists it
+// searches to drop them are prefetched by the time it does. Slots are
 // renumbered in cell order now and then (after many adds, removes or lists
 // outgrowing their room), so that a list's partners sit close in memory, and
 // the lists and cells are carved from one array each in that order: the
@@ -77,7 +83,9 @@
 // still tested exactly. Coordinates are clamped to ±MaxCoord and radii to
 // [0, MaxRadius]; NaN coordinates and NaN or negative radii become 0. The
 // reach and the re-reference test are computed in float64 with a relative
-// margin, so the float32 test's rounding never puts a pair in range unlisted.
+// margin, so the float32 test's rounding never puts a pair in range
+// unlisted; a grid of one radius tests the reach in float32 against a reach
+// rounded up far enough that it passes every pair the float64 test does.
 //
 // # Handles
 //
