@@ -337,7 +337,7 @@ func (g *Grid) testDense() {
 		}
 		es := g.entries(g.up[i])
 		p := body[i]
-		for k := 0; ; k++ { // flipUpper's loop, inline: a call per slot shows
+		for k := 0; ; k++ {
 			if k = scan(es, k, body, p, key); k == len(es) {
 				break
 			}
@@ -457,23 +457,6 @@ func (g *Grid) rebuildLower() {
 		}
 	}
 	g.loStale = false
-}
-
-// flipUpper flips every upper entry of i that scan finds.
-func (g *Grid) flipUpper(i int32, p body, scan scanner, key uint32) {
-	circle := g.shape == Circle
-	es := g.entries(g.up[i])
-	for k := 0; ; k++ {
-		if k = scan(es, k, g.body, p, key); k == len(es) {
-			return
-		}
-		e := es[k]
-		bits := e&bothBits ^ bothBits // uniform: a symmetric pair changes both ways
-		if key == 0 {
-			bits = pairBits(p, g.body[partner(e)], circle)
-		}
-		g.flipAt(i, k, bits, false)
-	}
 }
 
 // rerefAt re-references moved slot s inside the test pass (see update);
