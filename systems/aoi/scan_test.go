@@ -312,6 +312,9 @@ func TestDropVec(t *testing.T) {
 	if !haveVector() {
 		t.Skip("no vector loops on this machine")
 	}
+	if unsafe.Sizeof(anchor{}) != 16 || unsafe.Offsetof(anchor{}.p) != 0 {
+		t.Fatal("the vector loops read 16-byte anchors with the reference at 0")
+	}
 	rng := rand.New(rand.NewPCG(8, 12))
 	for i := range 3000 {
 		circle := i%2 == 0
