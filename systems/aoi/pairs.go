@@ -283,11 +283,7 @@ type mirrorWrite struct {
 // mirror queues the write of the entry of p in a list of t, prefetching
 // the list for the search.
 func (g *Grid) mirror(ws []mirrorWrite, t int32, lower bool, p int32, bits uint32) []mirrorWrite {
-	l := g.up[t]
-	if lower {
-		l = g.lo[t]
-	}
-	g.prefetch(l)
+	g.prefetch(g.list(t, lower))
 	return append(ws, mirrorWrite{t: t, p: p, lower: lower, bits: bits})
 }
 
@@ -300,13 +296,18 @@ func (g *Grid) writeMirrors(ws []mirrorWrite, only int32) []mirrorWrite {
 			left = append(left, w)
 			continue
 		}
-		l := g.up[w.t]
-		if w.lower {
-			l = g.lo[w.t]
-		}
+		l := g.list(w.t, w.lower)
 		g.ent[l.off+int(g.find(l, w.p))] = uint32(w.p) | w.bits
 	}
 	return left
+}
+
+// list is t's lower list if lower, else its upper one.
+func (g *Grid) list(t int32, lower bool) span {
+	if lower {
+		return g.lo[t]
+	}
+	return g.up[t]
 }
 
 // testDense does testMoved's work when most entities moved, walking every

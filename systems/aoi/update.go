@@ -142,7 +142,7 @@ func (g *Grid) rerefUniform(s int32, old vec, tok uint32) {
 		g.prefetch(g.up[partner(es[k])])
 	}
 	mark[s] = tok
-	g.scanUniform(s, old, tok, c)
+	g.scanCells(s, &old, tok, false)
 	for _, k := range slices.Backward(ups) { // a drop moves the last entry: the last first
 		g.unpair(s, k)
 	}
@@ -153,45 +153,6 @@ func (g *Grid) rerefUniform(s int32, old vec, tok uint32) {
 		}
 	}
 	g.dropUp, g.dropLo = ups, los
-}
-
-// scanUniform is rerefUniform's cell scan: it lists, out of range, the
-// pairs of s with the unmarked entities within c of its new reference.
-func (g *Grid) scanUniform(s int32, old vec, tok, c uint32) {
-	mark, anc, circle := g.mark, g.anc, g.shape == Circle
-	r := anc[s].p
-	// The cells around r, but those wholly within the reach of old (see
-	// scanCells); the float32 reach c is a hair longer than the float64
-	// one that chose the cells, and a pair between the two may or may not
-	// be listed: either is right.
-	reach := g.reachOf(anc[s].r)
-	x0, x1 := g.cellX(float64(r.x)-reach), g.cellX(float64(r.x)+reach)
-	z0, z1 := g.cellZ(float64(r.z)-reach), g.cellZ(float64(r.z)+reach)
-	sx0, sx1, sz0, sz1 := g.inside(old, float64(anc[s].r)+g.skin)
-	for cz := z0; cz <= z1; cz++ {
-		skipRow := cz >= sz0 && cz <= sz1
-		for cx := x0; cx <= x1; cx++ {
-			if skipRow && cx >= sx0 && cx <= sx1 {
-				cx = sx1
-				continue
-			}
-			es := g.cells[cz*g.cols+cx]
-			for k := 0; ; k++ {
-				if k = g.nextNew(es, k, r, c, tok); k == len(es) {
-					break
-				}
-				e := es[k]
-				mark[e.s] = tok
-				i, j := min(s, e.s), max(s, e.s)
-				g.link(i, j, 0)
-				if g.walked(i) {
-					if bits := pairBits(g.body[i], g.body[j], circle); bits != 0 {
-						g.flip(i, g.up[i].n-1, j, g.lo[j].n-1, 0, bits, false)
-					}
-				}
-			}
-		}
-	}
 }
 
 // nextDrop marks the partners of the entries of es from k on, up to the
@@ -233,7 +194,8 @@ func nextDropGo(es []uint32, k int, anc []anchor, r vec, c uint32, mark []uint32
 }
 
 // nextNew returns the index of the first entry of es from k on within c
-// of r (see dist32) and unmarked, or len(es): rerefUniform's cell scan.
+// of r (see dist32) and unmarked, or len(es): scanCells' test in a grid of
+// one radius.
 func (g *Grid) nextNew(es []cellEntry, k int, r vec, c uint32, tok uint32) int {
 	if k == len(es) {
 		return k
@@ -340,7 +302,13 @@ func (g *Grid) scanCells(s int32, old *vec, tok uint32, silent bool) {
 	if old != nil {
 		sx0, sx1, sz0, sz1 = g.inside(*old, float64(rs)+g.skin)
 	}
-	mark, circle := g.mark, g.shape == Circle
+	// A grid of one radius tests the cells' entries in float32, by a vector
+	// loop where there is one (see nextNew): its reach is a hair longer
+	// than the float64 one that chose the cells, and a pair between the two
+	// may or may not be listed; either is right.
+	uni, _ := g.uniformKey()
+	c32 := g.reach32(rs)
+	mark := g.mark
 	for cz := z0; cz <= z1; cz++ {
 		skipRow := cz >= sz0 && cz <= sz1
 		for cx := x0; cx <= x1; cx++ {
@@ -348,18 +316,35 @@ func (g *Grid) scanCells(s int32, old *vec, tok uint32, silent bool) {
 				cx = sx1
 				continue
 			}
-			for _, e := range g.cells[cz*g.cols+cx] {
-				if mark[e.s] != tok && (rs != 0 || e.r != 0) && g.within(r, e.p, g.reachWith(own, rs, e.r)) {
-					mark[e.s] = tok
-					i, j := min(s, e.s), max(s, e.s)
-					g.link(i, j, 0)
-					if old == nil || g.walked(i) {
-						if bits := pairBits(g.body[i], g.body[j], circle); bits != 0 {
-							g.flip(i, g.up[i].n-1, j, g.lo[j].n-1, 0, bits, silent)
-						}
+			es := g.cells[cz*g.cols+cx]
+			if uni {
+				for k := 0; ; k++ {
+					if k = g.nextNew(es, k, r, c32, tok); k == len(es) {
+						break
 					}
+					g.listNew(s, es[k].s, tok, old == nil, silent)
+				}
+				continue
+			}
+			for _, e := range es {
+				if mark[e.s] != tok && (rs != 0 || e.r != 0) && g.within(r, e.p, g.reachWith(own, rs, e.r)) {
+					g.listNew(s, e.s, tok, old == nil, silent)
 				}
 			}
+		}
+	}
+}
+
+// listNew marks o and lists its pair with s, out of range, testing it at
+// once if now or the pass has walked the list it goes into (see walked),
+// with its events unless silent.
+func (g *Grid) listNew(s, o int32, tok uint32, now, silent bool) {
+	g.mark[o] = tok
+	i, j := min(s, o), max(s, o)
+	g.link(i, j, 0)
+	if now || g.walked(i) {
+		if bits := pairBits(g.body[i], g.body[j], g.shape == Circle); bits != 0 {
+			g.flip(i, g.up[i].n-1, j, g.lo[j].n-1, 0, bits, silent)
 		}
 	}
 }
